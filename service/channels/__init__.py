@@ -1,0 +1,1 @@
+"""Channel adapters: verify, parse, call the conversation, render TwiML. Nothing more."""

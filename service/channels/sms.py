@@ -1,0 +1,58 @@
+"""POST /twilio/sms: Twilio's inbound-message webhook."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.exc import IntegrityError
+from twilio.twiml.messaging_response import MessagingResponse
+
+from .. import db
+from ..conversation import handle_sms, previous_answer
+from ..phones import InvalidPhone, mask, to_e164
+from .signature import twilio_signed
+
+bp = Blueprint("sms", __name__)
+log = logging.getLogger(__name__)
+
+
+def twiml(texts: list[str]) -> Response:
+    resp = MessagingResponse()
+    for text in texts:
+        resp.message(text)
+    return Response(str(resp), status=200, mimetype="application/xml")
+
+
+@bp.post("/twilio/sms")
+@twilio_signed
+def inbound_sms():
+    if request.mimetype != "application/x-www-form-urlencoded":
+        abort(400, "expected a form-encoded Twilio webhook")
+    form = request.form
+    sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid")
+    if not sid or not form.get("From"):
+        abort(400, "MessageSid and From are required")
+    try:
+        phone = to_e164(form["From"], current_app.config["DEFAULT_REGION"])
+    except InvalidPhone:
+        abort(400, "From is not a phone number")
+    body = form.get("Body", "")
+
+    line = current_app.extensions["line"]
+    try:
+        try:
+            with db.transaction() as sess:
+                texts = handle_sms(sess, line, sid=sid, phone=phone, body=body, now=current_app.extensions["clock"](),
+                                   opt_out_type=form.get("OptOutType"))
+        except IntegrityError:
+            # The same MessageSid was being handled concurrently and won the insert: answer
+            # exactly what it answered, change nothing.
+            with db.transaction() as sess:
+                texts = previous_answer(sess, sid)
+            if texts is None:
+                raise
+    except Exception:
+        log.exception("sms webhook failed for %s (sid %s)", mask(phone), sid)
+        return twiml([line.renderer.catalog.string("en", "apology")])
+    return twiml(texts)

@@ -1,0 +1,97 @@
+"""Command line: `flask --app service <command>` (SPEC.md "Command line")."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from . import db as dbmod
+from . import migrate
+
+db_cli = AppGroup("db", help="Database migrations.")
+clinics_cli = AppGroup("clinics", help="Clinics.")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations disagree."""
+    migrate.check(current_app.config["DATABASE_URL"])
+    click.echo("no drift between models and migrations")
+
+
+@clinics_cli.command("create")
+@click.argument("name")
+@click.option("--timezone", "tz", default="America/New_York", show_default=True)
+def clinics_create(name: str, tz: str) -> None:
+    """Create a clinic (idempotent: an existing clinic is left as it is)."""
+    from .models import Clinic
+
+    with dbmod.transaction() as sess:
+        existing = sess.scalars(sa.select(Clinic).where(Clinic.name == name)).one_or_none()
+        if existing:
+            click.echo(f"clinic {name!r} already exists (id {existing.id})")
+            return
+        clinic = Clinic(name=name, timezone=tz)
+        sess.add(clinic)
+        sess.flush()
+        click.echo(f"created clinic {name!r} (id {clinic.id})")
+
+
+@click.command("simulate")
+@click.option("--phone", default="+15555550100", show_default=True, help="the number you text from")
+def simulate(phone: str) -> None:
+    """Talk to the line in the terminal, through the same engine and storage as the webhook."""
+    from .conversation import handle_sms
+    from .phones import to_e164
+
+    line = current_app.extensions["line"]
+    clock = current_app.extensions["clock"]
+    phone = to_e164(phone, current_app.config["DEFAULT_REGION"])
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo(f"Texting MBC Guide as {phone}. Try MENU, 1, MORE, HELP, ESPAÑOL, STOP, START. Ctrl-D ends.")
+    while True:
+        if interactive:
+            click.echo("you> ", nl=False)
+        raw = sys.stdin.readline()
+        if not raw:
+            break
+        text = raw.rstrip("\n")
+        with dbmod.transaction() as sess:
+            texts = handle_sms(sess, line, sid="SMsim" + uuid.uuid4().hex, phone=phone,
+                               body=text, now=clock())
+        if not texts:
+            click.echo("(no reply)")
+        for reply in texts:
+            click.echo("line> " + reply.replace("\n", "\n      "))
+        click.echo("")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo clinic used by `make run` (safe to run again)."""
+    ctx = click.get_current_context()
+    ctx.invoke(clinics_create, name="Demo Clinic", tz="America/Los_Angeles")
+
+
+def init_app(app: Flask) -> None:
+    from .content.commands import content_cli as content_group
+
+    app.cli.add_command(db_cli)
+    app.cli.add_command(clinics_cli)
+    app.cli.add_command(content_group)
+    app.cli.add_command(simulate)
+    app.cli.add_command(seed_demo)

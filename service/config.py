@@ -1,0 +1,113 @@
+"""All configuration, read from the environment in one place (SPEC.md "Environment").
+
+Development and test get obviously fake defaults; production refuses to start without real
+secrets, so a forgotten variable fails the deploy instead of silently weakening security.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from .content.locales import KNOWN_LOCALES, available_locales
+
+INSTANCE_DIR = Path(__file__).resolve().parents[1] / "instance"
+
+DEV_SECRET = "an insecure development secret"
+DEV_TWILIO_TOKEN = "dev-auth-token-not-secret"
+DEV_TWILIO_SID = "AC" + "0" * 32
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+@dataclass
+class Settings:
+    APP_ENV: str
+    DATABASE_URL: str
+    SECRET_KEY: str
+    TWILIO_ACCOUNT_SID: str
+    TWILIO_AUTH_TOKEN: str
+    TWILIO_MESSAGING_SERVICE_SID: str
+    TWILIO_FROM_NUMBER: str
+    TWILIO_API_BASE_URL: str
+    PUBLIC_BASE_URL: str
+    SMS_BACKEND: str
+    ENABLED_LOCALES: list[str]
+    SESSION_EXPIRY: timedelta
+    PROGRAM_CONTACT: str
+    SIMULATOR_ENABLED: bool
+    DEFAULT_REGION: str
+
+    def as_flask(self) -> dict:
+        return {k: v for k, v in vars(self).items()}
+
+
+def load_settings(overrides: dict | None = None) -> Settings:
+    env = dict(os.environ)
+    env.update({k: str(v) for k, v in (overrides or {}).items() if not isinstance(v, (list, timedelta, bool))})
+    app_env = env.get("APP_ENV", "development")
+    if app_env not in {"development", "test", "production"}:
+        raise ConfigError(f"APP_ENV must be development, test or production, not {app_env!r}")
+    prod = app_env == "production"
+
+    def secret(name: str, dev_default: str) -> str:
+        value = env.get(name, "")
+        if value:
+            return value
+        if prod:
+            raise ConfigError(f"{name} must be set when APP_ENV=production")
+        return dev_default
+
+    # Default: every locale that has a catalog on disk.
+    enabled = _list(env.get("ENABLED_LOCALES")) or available_locales()
+    unknown = [loc for loc in enabled if loc not in KNOWN_LOCALES]
+    if unknown:
+        raise ConfigError(f"ENABLED_LOCALES has unknown locales: {', '.join(unknown)}")
+    if "en" not in enabled:
+        enabled.insert(0, "en")  # English keywords always work; English is the fallback
+
+    settings = Settings(
+        APP_ENV=app_env,
+        DATABASE_URL=env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'mbc_guide.sqlite3'}",
+        SECRET_KEY=secret("SECRET_KEY", DEV_SECRET),
+        TWILIO_ACCOUNT_SID=secret("TWILIO_ACCOUNT_SID", DEV_TWILIO_SID),
+        TWILIO_AUTH_TOKEN=secret("TWILIO_AUTH_TOKEN", DEV_TWILIO_TOKEN),
+        TWILIO_MESSAGING_SERVICE_SID=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        TWILIO_FROM_NUMBER=env.get("TWILIO_FROM_NUMBER", ""),
+        TWILIO_API_BASE_URL=env.get("TWILIO_API_BASE_URL", ""),
+        PUBLIC_BASE_URL=(env.get("PUBLIC_BASE_URL") or ("" if prod else "http://localhost:5000")).rstrip("/"),
+        SMS_BACKEND=env.get("SMS_BACKEND") or ("twilio" if prod else "console"),
+        ENABLED_LOCALES=enabled,
+        SESSION_EXPIRY=timedelta(minutes=int(env.get("SESSION_EXPIRY_MINUTES", "30"))),
+        PROGRAM_CONTACT=env.get("PROGRAM_CONTACT", "help@mbcguide.example"),
+        SIMULATOR_ENABLED=_bool(env.get("SIMULATOR_ENABLED"), default=not prod),
+        DEFAULT_REGION=env.get("DEFAULT_REGION", "US"),
+    )
+    if prod:
+        if not settings.PUBLIC_BASE_URL.startswith("https://"):
+            raise ConfigError("PUBLIC_BASE_URL must be the public https origin in production")
+        if settings.SECRET_KEY == DEV_SECRET or settings.TWILIO_AUTH_TOKEN == DEV_TWILIO_TOKEN:
+            raise ConfigError("production must not use the development secrets")
+        if settings.SMS_BACKEND == "twilio" and not (
+            settings.TWILIO_MESSAGING_SERVICE_SID or settings.TWILIO_FROM_NUMBER
+        ):
+            raise ConfigError("set TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER")
+    if settings.SMS_BACKEND not in {"twilio", "console", "fake"}:
+        raise ConfigError("SMS_BACKEND must be twilio or console")
+    for key, value in (overrides or {}).items():
+        setattr(settings, key, value)
+    return settings

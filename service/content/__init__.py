@@ -1,0 +1,1 @@
+"""The content catalog: English source in messages/, translations in locales/ (gettext)."""

@@ -1,0 +1,72 @@
+"""Content checks: every problem a reviewer or patient would notice, as one line each.
+
+Used by `flask --app service content check` and by the tests.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .catalog import Catalog
+from .locales import SOURCE_LOCALE
+from .render import SmsRenderer
+from .segments import count
+
+MENU_BUDGET = 2
+TEXT_BUDGET = 3
+MAX_GRADE = 8.0
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+# Characters that force UCS-2 for no reason in a language that does not need them.
+AVOIDABLE = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2026": "..."}
+
+
+@dataclass(frozen=True)
+class Problem:
+    locale: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.locale}: {self.where}: {self.message}"
+
+
+def reading_grade(text: str) -> float:
+    import textstat
+
+    textstat.set_lang("en_US")
+    return float(textstat.flesch_kincaid_grade(text))
+
+
+def check_catalog(catalog: Catalog, renderer: SmsRenderer, locales: list[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    content = catalog.content
+    for key, source in content.texts.items():
+        # Grade only sentences: labels and menu headers are too short for Flesch-Kincaid.
+        if source.kind == "text" and len(source.text.split()) >= 8:
+            grade = reading_grade(source.text)
+            if grade > MAX_GRADE:
+                problems.append(Problem(SOURCE_LOCALE, key, f"reading grade {grade:.1f} is above {MAX_GRADE:g}"))
+        wanted = set(PLACEHOLDER.findall(source.text))
+        for locale in locales:
+            if locale == SOURCE_LOCALE:
+                continue
+            if not catalog.translated(locale, key):
+                problems.append(Problem(locale, key, "missing or untranslated"))
+                continue
+            text = catalog.get(locale, key)
+            got = set(PLACEHOLDER.findall(text))
+            if got != wanted:
+                problems.append(Problem(locale, key, f"placeholders {sorted(got)} differ from source {sorted(wanted)}"))
+            if text.strip() == source.text.strip() and len(source.text) > 12 and not key.endswith(".label"):
+                problems.append(Problem(locale, key, "identical to the English source (untranslated?)"))
+    for locale in locales:
+        for where, kind, text in renderer.all_texts(locale):
+            budget = MENU_BUDGET if kind == "menu" else TEXT_BUDGET
+            seg = count(text)
+            if seg.segments > budget:
+                problems.append(Problem(locale, where, f"{seg.segments} segments ({seg.encoding}, {seg.units} units) exceeds {budget}"))
+            bad = sorted({c for c in text if c in AVOIDABLE})
+            if bad:
+                problems.append(Problem(locale, where, f"avoidable UCS-2 characters {bad}"))
+    return problems

@@ -1,0 +1,132 @@
+"""Carry out one inbound SMS: load the subscriber (locked), run the engine, store the outcome.
+
+This is the seam between the pure engine and the database. Everything for one message happens
+in one transaction together with the InboundMessage row whose unique sid makes a repeated
+delivery a no-op that returns the first answer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .content.render import SmsRenderer
+from .engine import ConsentChanged, LanguageChanged, RedFlag, State, TopicViewed, converse
+from .engine.menu import MenuTree
+from .models import ConsentEvent, InboundMessage, Subscriber
+
+
+@dataclass(frozen=True)
+class Line:
+    """What the line needs to answer: the menu shape, the renderer, the settings."""
+
+    tree: MenuTree
+    renderer: SmsRenderer
+    locales: dict[str, str]  # enabled locale -> own name
+    expiry: object
+
+
+def lock_subscriber(sess: Session, phone: str) -> Subscriber:
+    """The subscriber row for a number, created if new, locked until the transaction ends.
+
+    PostgreSQL: SELECT ... FOR UPDATE, so two messages from one number at once run one after the
+    other. SQLite: the transaction began with BEGIN IMMEDIATE, which already serializes writers.
+    """
+    query = sa.select(Subscriber).where(Subscriber.phone == phone).with_for_update()
+    sub = sess.scalars(query).one_or_none()
+    if sub is not None:
+        return sub
+    try:
+        with sess.begin_nested():
+            sub = Subscriber(phone=phone)
+            sess.add(sub)
+    except IntegrityError:
+        # Another request created it between our select and insert; take theirs.
+        sub = sess.scalars(query).one()
+    return sub
+
+
+def state_of(sub: Subscriber) -> State:
+    return State(
+        locale=sub.locale or "en",
+        status=sub.status or "new",
+        node=sub.menu_node or "main",
+        page=sub.menu_page or 0,
+        topic=sub.menu_topic,
+        item=sub.menu_item,
+        last_seen=sub.last_seen_at,
+    )
+
+
+def apply_state(sub: Subscriber, state: State) -> None:
+    sub.locale = state.locale
+    sub.status = state.status
+    sub.menu_node = state.node
+    sub.menu_page = state.page
+    sub.menu_topic = state.topic
+    sub.menu_item = state.item
+    sub.last_seen_at = state.last_seen
+
+
+def record_consent(sess: Session, sub: Subscriber, kind: str, source: str, detail: str,
+                   now: datetime, channel: str = "sms") -> None:
+    sess.add(ConsentEvent(subscriber_id=sub.id, kind=kind, source=source, detail=detail[:80],
+                          channel=channel, created_at=now))
+
+
+def previous_answer(sess: Session, sid: str) -> list[str] | None:
+    row = sess.scalars(sa.select(InboundMessage).where(InboundMessage.sid == sid)).one_or_none()
+    return None if row is None else json.loads(row.response or "[]")
+
+
+ADVANCED_OPT_OUT = {"STOP": ("opt_out", "opted_out"), "START": ("opt_in", "active")}
+
+
+def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, now: datetime,
+               opt_out_type: str | None = None) -> list[str]:
+    """Answer one inbound SMS; returns the texts to send back (possibly none).
+
+    Runs inside the caller's transaction. Raises IntegrityError when the same sid was stored
+    concurrently: the caller rolls back and answers with previous_answer().
+    """
+    seen = previous_answer(sess, sid)
+    if seen is not None:
+        return seen
+
+    sub = lock_subscriber(sess, phone)
+    inbound = InboundMessage(sid=sid, subscriber_id=sub.id, body=body[:1600], received_at=now,
+                             locale=sub.locale)
+    texts: list[str] = []
+
+    aoo = (opt_out_type or "").strip().upper()
+    if aoo:
+        # Twilio Advanced Opt-Out already answered the person: record the change, say nothing.
+        change = ADVANCED_OPT_OUT.get(aoo)
+        if change and sub.status != change[1]:
+            record_consent(sess, sub, change[0], "twilio_advanced_opt_out", aoo, now)
+            sub.status = change[1]
+        sub.last_seen_at = now
+    else:
+        turn = converse(state_of(sub), body, now, line.tree, locales=line.locales,
+                        expiry=line.expiry)
+        apply_state(sub, turn.state)
+        for event in turn.events:
+            if isinstance(event, ConsentChanged):
+                record_consent(sess, sub, event.kind, event.source, event.keyword, now)
+            elif isinstance(event, RedFlag):
+                inbound.red_flag = event.term[:40]
+            elif isinstance(event, TopicViewed):
+                inbound.topic = event.topic
+            elif isinstance(event, LanguageChanged):
+                inbound.locale = event.locale
+        texts = [line.renderer.render(reply, turn.state.locale) for reply in turn.replies]
+
+    inbound.response = json.dumps(texts, ensure_ascii=False)
+    sess.add(inbound)
+    sess.flush()  # the unique sid is checked here, inside the transaction
+    return texts

@@ -1,0 +1,191 @@
+"""One turn of an SMS (or voice) conversation.
+
+`converse(state, text, now, tree)` is pure: the same arguments always give the same Turn. The
+order of the checks is the compliance order: an opted-out number hears nothing but its opt-in
+confirmation; opt-out and help win over any menu; red flags win over navigation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from . import keywords as kw
+from .events import ConsentChanged, LanguageChanged, RedFlag, TopicViewed
+from .menu import MenuTree
+from .redflags import find_red_flag
+
+NEW = "new"
+ACTIVE = "active"
+OPTED_OUT = "opted_out"
+
+MAIN = "main"
+TOPIC = "topic"
+ITEM = "item"
+LANG_MENU = "lang"
+
+DEFAULT_EXPIRY = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything the engine knows about one person. Stored by the caller between turns."""
+
+    locale: str = "en"
+    status: str = NEW
+    node: str = MAIN
+    page: int = 0
+    topic: str | None = None
+    item: int | None = None  # index into the topic's items
+    last_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Something to say. Wording is chosen by the renderer from the catalog, per channel."""
+
+    kind: str  # "text" | "main_menu" | "topic_menu" | "item" | "lang_menu"
+    key: str | None = None  # for kind "text": the string name in messages/strings.toml
+    topic: str | None = None
+    item: int | None = None
+    page: int = 0
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Turn:
+    state: State
+    replies: tuple[Reply, ...] = ()
+    events: tuple = field(default=())
+
+
+def text(key: str, **params: str) -> Reply:
+    return Reply("text", key=key, params=tuple(sorted(params.items())))
+
+
+def main_menu(page: int = 0) -> Reply:
+    return Reply("main_menu", page=page)
+
+
+def converse(
+    state: State,
+    message: str,
+    now: datetime,
+    tree: MenuTree,
+    *,
+    locales: dict[str, str] | None = None,
+    expiry: timedelta = DEFAULT_EXPIRY,
+) -> Turn:
+    """Answer one inbound message. `locales` maps locale code -> its own name (for LANG)."""
+    locales = locales or {"en": "ENGLISH"}
+    kind = kw.classify(message, state.locale)
+    seen = replace(state, last_seen=now)
+
+    if state.status == OPTED_OUT:
+        if kind == kw.OPT_IN:
+            back = replace(seen, status=ACTIVE, node=MAIN, page=0, topic=None, item=None)
+            return Turn(back, (text("start_confirm"), main_menu()),
+                        (ConsentChanged("opt_in", kw.normalize(message), "sms_keyword"),))
+        return Turn(seen)  # silence: nothing but an opt-in keyword gets a reply
+
+    if kind == kw.OPT_OUT:
+        out = replace(seen, status=OPTED_OUT, node=MAIN, page=0, topic=None, item=None)
+        return Turn(out, (text("stop_confirm"),),
+                    (ConsentChanged("opt_out", kw.normalize(message), "sms_keyword"),))
+
+    events: list = []
+    replies: list[Reply] = []
+    if state.status == NEW:
+        # Texting the line is the person's request for replies: record it as consent.
+        events.append(ConsentChanged("opt_in", kw.normalize(message)[:40], "sms_first_contact"))
+        seen = replace(seen, status=ACTIVE)
+        if kind != kw.HELP:  # HELP already carries the not-medical-advice line
+            replies.append(text("welcome"))
+
+    if kind == kw.HELP:
+        return Turn(seen, (*replies, text("help")), tuple(events))
+
+    flag = find_red_flag(message)
+    if flag:
+        events.append(RedFlag(flag))
+        return Turn(seen, (*replies, text("safety")), tuple(events))
+
+    if kind == kw.OPT_IN and state.status != NEW:
+        events.append(ConsentChanged("opt_in", kw.normalize(message), "sms_keyword"))
+        fresh = replace(seen, node=MAIN, page=0, topic=None, item=None)
+        return Turn(fresh, (text("start_confirm"), main_menu()), tuple(events))
+
+    if kind == kw.LANG:
+        return Turn(replace(seen, node=LANG_MENU), (*replies, Reply("lang_menu")), tuple(events))
+
+    chosen = _language_named(message, locales)
+    if chosen is None and state.node == LANG_MENU:
+        number = kw.choice_number(message)
+        codes = list(locales)
+        if number is not None and 1 <= number <= len(codes):
+            chosen = codes[number - 1]
+    if chosen:
+        events.append(LanguageChanged(chosen))
+        switched = replace(seen, locale=chosen, node=MAIN, page=0, topic=None, item=None)
+        # The welcome (if any) is rendered in the new language: it comes after the switch.
+        return Turn(switched, (*replies, text("lang_set"), main_menu()), tuple(events))
+
+    expired = state.last_seen is not None and now - state.last_seen > expiry
+    if state.status == NEW or kind == kw.MENU or expired:
+        # A returning person starts at the menu: a digit sent hours later is not guessed at.
+        fresh = replace(seen, node=MAIN, page=0, topic=None, item=None)
+        return Turn(fresh, (*replies, main_menu()), tuple(events))
+
+    return _navigate(seen, message, kind, tree, events)
+
+
+def _language_named(message: str, locales: dict[str, str]) -> str | None:
+    norm = kw.normalize(message)
+    folded = kw.fold_accents(norm)
+    for code, name in locales.items():
+        own = kw.normalize(name)
+        if norm == own or folded == kw.fold_accents(own):
+            return code
+    return None
+
+
+def _navigate(state: State, message: str, kind: str | None, tree: MenuTree, events: list) -> Turn:
+    evs = tuple(events)
+    if kind == kw.BACK:
+        if state.node == ITEM:
+            return _show_topic(state, state.topic, evs)
+        page = tree.page_of(state.topic) if state.node == TOPIC and state.topic else 0
+        return Turn(replace(state, node=MAIN, page=page, topic=None, item=None), (main_menu(page),), evs)
+
+    if kind == kw.MORE:
+        if state.node == ITEM and state.topic is not None and state.item is not None:
+            nxt = state.item + 1
+            if nxt < len(tree.items(state.topic)):
+                return _show_item(state, state.topic, nxt, evs)
+            return _show_topic(state, state.topic, evs)
+        if state.node == TOPIC and state.topic is not None:
+            return _show_item(state, state.topic, 0, evs)
+        page = (state.page + 1) % tree.page_count if state.node == MAIN else 0
+        return Turn(replace(state, node=MAIN, page=page, topic=None, item=None), (main_menu(page),), evs)
+
+    number = kw.choice_number(message)
+    if number is not None:
+        if state.node in (TOPIC, ITEM) and state.topic is not None:
+            if 1 <= number <= len(tree.items(state.topic)):
+                return _show_item(state, state.topic, number - 1, evs)
+        elif state.node == MAIN:
+            topic = tree.topic_at(number)
+            if topic is not None:
+                return _show_topic(state, topic, evs)
+
+    return Turn(state, (text("hint"),), evs)
+
+
+def _show_topic(state: State, topic: str, events: tuple) -> Turn:
+    new = replace(state, node=TOPIC, topic=topic, item=None)
+    return Turn(new, (Reply("topic_menu", topic=topic),), (*events, TopicViewed(topic, None)))
+
+
+def _show_item(state: State, topic: str, index: int, events: tuple) -> Turn:
+    new = replace(state, node=ITEM, topic=topic, item=index)
+    return Turn(new, (Reply("item", topic=topic, item=index),), (*events, TopicViewed(topic, str(index))))

@@ -1,0 +1,22 @@
+"""GET /healthz: 200 when the database answers, 503 otherwise."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify
+
+bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        with current_app.extensions["db_engine"].connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # any failure means "not ready"; say which kind, not the details
+        log.warning("health check failed: %s", type(exc).__name__)
+        return jsonify(status="unavailable", database="down"), 503
+    return jsonify(status="ok")

@@ -1,0 +1,35 @@
+"""Phone numbers: E.164 normalization and masking for logs."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+class InvalidPhone(ValueError):
+    pass
+
+
+def to_e164(raw: str, region: str = "US") -> str:
+    """'+1 (415) 555-0100' -> '+14155550100'. Raises InvalidPhone for anything not a phone."""
+    raw = (raw or "").strip()
+    if not raw or len(raw) > 32:
+        raise InvalidPhone("empty or too long")
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(str(exc)) from exc
+    # "Possible" rather than "valid": Twilio's test numbers (+1500555xxxx) and new ranges must
+    # still reach the line; Twilio itself has already accepted the number.
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidPhone("not a possible number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask(phone: str | None) -> str:
+    """'+14155550100' -> '+1******0100': enough to correlate logs, not enough to identify."""
+    if not phone:
+        return "-"
+    digits = phone.lstrip("+")
+    if len(digits) <= 4:
+        return "****"
+    return f"+{digits[0]}{'*' * (len(digits) - 5)}{digits[-4:]}"
