@@ -19,6 +19,7 @@ from .content.render import SmsRenderer
 from .engine import ConsentChanged, LanguageChanged, RedFlag, State, TopicViewed, converse
 from .engine.menu import MenuTree
 from .models import ConsentEvent, InboundMessage, Subscriber
+from .outbound import cancel_pending
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,11 @@ def apply_state(sub: Subscriber, state: State) -> None:
 
 def record_consent(sess: Session, sub: Subscriber, kind: str, source: str, detail: str,
                    now: datetime, channel: str = "sms") -> None:
+    """Append to the consent history; an opt-out also cancels every pending text at once."""
     sess.add(ConsentEvent(subscriber_id=sub.id, kind=kind, source=source, detail=detail[:80],
                           channel=channel, created_at=now))
+    if kind == "opt_out":
+        cancel_pending(sess, sub.id)
 
 
 def previous_answer(sess: Session, sid: str) -> list[str] | None:

@@ -84,3 +84,32 @@ class Clinic(Base):
     window_start_hour: Mapped[int] = mapped_column(default=9)
     window_end_hour: Mapped[int] = mapped_column(default=20)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutboundMessage(Base):
+    """The outbound queue: one row per text we intend to send, sent by the worker.
+
+    `dedupe_key` is unique: the same logical message (an enrollment step, a voice hand-off) can
+    be enqueued twice but exists once, so it is sent at most once.
+    """
+
+    __tablename__ = "outbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    locale: Mapped[str] = mapped_column(sa.String(10), default="en")
+    body: Mapped[str] = mapped_column(sa.Text)
+    source: Mapped[str] = mapped_column(sa.String(40))  # voice_handoff | enrollment | ...
+    topic: Mapped[str | None] = mapped_column(sa.String(40))
+    # queued -> sending -> sent -> delivered | undelivered | failed; or cancelled
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    twilio_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    error_code: Mapped[str | None] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
