@@ -8,7 +8,7 @@ import uuid
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import db as dbmod
 from . import migrate
@@ -51,6 +51,7 @@ def clinics_create(name: str, tz: str) -> None:
 
 
 @click.command("simulate")
+@with_appcontext
 @click.option("--phone", default="+15555550100", show_default=True, help="the number you text from")
 def simulate(phone: str) -> None:
     """Talk to the line in the terminal, through the same engine and storage as the webhook."""
@@ -81,9 +82,10 @@ def simulate(phone: str) -> None:
 
 
 @click.command("seed-demo")
-def seed_demo() -> None:
+@with_appcontext
+@click.pass_context
+def seed_demo(ctx: click.Context) -> None:
     """Create the demo clinic used by `make run` (safe to run again)."""
-    ctx = click.get_current_context()
     ctx.invoke(clinics_create, name="Demo Clinic", tz="America/Los_Angeles")
 
 

@@ -101,9 +101,14 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
     seen = previous_answer(sess, sid)
     if seen is not None:
         return seen
+    body = body.replace("\x00", "")[:1600]  # PostgreSQL text cannot hold NUL; Twilio caps at 1600
 
     sub = lock_subscriber(sess, phone)
-    inbound = InboundMessage(sid=sid, subscriber_id=sub.id, body=body[:1600], received_at=now,
+    # Checked again under the lock: a concurrent delivery of this sid may have just committed.
+    seen = previous_answer(sess, sid)
+    if seen is not None:
+        return seen
+    inbound = InboundMessage(sid=sid, subscriber_id=sub.id, body=body, received_at=now,
                              locale=sub.locale)
     texts: list[str] = []
 

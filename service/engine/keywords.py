@@ -61,6 +61,8 @@ _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 def normalize(text: str) -> str:
     """Casefold, drop control characters and surrounding punctuation, collapse spaces."""
     text = unicodedata.normalize("NFKC", text or "").translate(_CONTROL)
+    # Zero-width and direction marks (category Cf) sneak in from phone keyboards and RTL text.
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
     text = _LEADING.sub("", _TRAILING.sub("", text.strip()))
     return _SPACES.sub(" ", text).casefold()
 

@@ -1,0 +1,133 @@
+"""The pure engine: no Flask, Twilio or database; state, input and time in, turn out."""
+
+import ast
+import pathlib
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from service.engine import ConsentChanged, LanguageChanged, RedFlag, State, converse
+from service.engine.menu import MenuTree
+
+T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+TREE = MenuTree(
+    topics=(("a", ("x", "y")), ("b", ("x",)), ("c", ("x",)), ("d", ("x",)), ("e", ("x",)), ("f", ("x",))),
+    page_size=5,
+)
+LOCALES = {"en": "ENGLISH", "es": "ESPAÑOL"}
+
+
+def turn(state, text, now=T0):
+    return converse(state, text, now, TREE, locales=LOCALES)
+
+
+def kinds(t):
+    return [(r.kind, r.key) for r in t.replies]
+
+
+def active(**kw):
+    return State(status="active", last_seen=T0, **kw)
+
+
+def test_engine_imports_nothing_from_flask_twilio_or_the_database():
+    root = pathlib.Path(__file__).resolve().parents[2] / "service" / "engine"
+    for path in root.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            for name in names:
+                assert name.split(".")[0] not in {"flask", "twilio", "sqlalchemy", "service"}, (path, name)
+
+
+def test_new_number_gets_welcome_and_menu_and_consent():
+    t = turn(State(), "hello")
+    assert kinds(t) == [("text", "welcome"), ("main_menu", None)]
+    assert t.state.status == "active"
+    assert t.events == (ConsentChanged("opt_in", "hello", "sms_first_contact"),)
+
+
+def test_opted_out_hears_nothing_but_opt_in():
+    out = State(status="opted_out", last_seen=T0)
+    for text in ("MENU", "help", "1", "fever", "hola", "ESPAÑOL"):
+        t = turn(out, text)
+        assert t.replies == () and t.events == () and t.state.status == "opted_out"
+    back = turn(out, "START")
+    assert back.state.status == "active"
+    assert kinds(back) == [("text", "start_confirm"), ("main_menu", None)]
+
+
+def test_stop_wins_over_any_state_and_is_one_reply():
+    t = turn(active(node="item", topic="a", item=1), "Stop.")
+    assert kinds(t) == [("text", "stop_confirm")]
+    assert t.state.status == "opted_out"
+    assert t.events == (ConsentChanged("opt_out", "stop", "sms_keyword"),)
+
+
+def test_red_flag_keeps_position():
+    state = active(node="item", topic="a", item=0)
+    t = turn(state, "I have a fever")
+    assert kinds(t) == [("text", "safety")]
+    assert (t.state.node, t.state.topic, t.state.item) == ("item", "a", 0)
+    assert t.events == (RedFlag("fever"),)
+
+
+@pytest.mark.parametrize("start,text,expected_node,expected_topic,expected_item,reply_kind", [
+    (active(), "1", "topic", "a", None, "topic_menu"),
+    (active(), "6", "topic", "f", None, "topic_menu"),  # numbers run across pages
+    (active(), "7", "main", None, None, "text"),  # out of range: hint, no move
+    (active(node="topic", topic="a"), "2", "item", "a", 1, "item"),
+    (active(node="topic", topic="a"), "MORE", "item", "a", 0, "item"),
+    (active(node="item", topic="a", item=0), "MORE", "item", "a", 1, "item"),
+    (active(node="item", topic="a", item=1), "MORE", "topic", "a", None, "topic_menu"),  # wraps to topic menu
+    (active(node="item", topic="a", item=1), "1", "item", "a", 0, "item"),  # sibling item
+    (active(node="item", topic="a", item=1), "0", "topic", "a", None, "topic_menu"),
+    (active(node="topic", topic="f"), "BACK", "main", None, None, "main_menu"),
+    (active(node="item", topic="a", item=1), "MENU", "main", None, None, "main_menu"),
+])
+def test_navigation(start, text, expected_node, expected_topic, expected_item, reply_kind):
+    t = turn(start, text)
+    assert (t.state.node, t.state.topic, t.state.item) == (expected_node, expected_topic, expected_item)
+    assert t.replies[0].kind == reply_kind
+
+
+def test_back_from_a_topic_returns_to_its_page():
+    t = turn(active(node="topic", topic="f"), "0")
+    assert t.replies[0].page == 1
+
+
+def test_more_cycles_main_menu_pages():
+    first = turn(active(), "MORE")
+    assert first.replies[0].page == 1
+    assert turn(first.state, "MORE").replies[0].page == 0
+
+
+def test_silence_expires_state():
+    state = active(node="topic", topic="a")
+    later = T0 + timedelta(minutes=31)
+    t = converse(state, "1", later, TREE, locales=LOCALES)
+    assert kinds(t) == [("main_menu", None)]
+    assert t.state.node == "main" and t.state.last_seen == later
+    custom = converse(state, "1", later, TREE, locales=LOCALES, expiry=timedelta(hours=2))
+    assert custom.state.node == "item"
+
+
+def test_language_by_name_and_by_lang_menu():
+    t = turn(active(), "español")
+    assert t.state.locale == "es" and t.events == (LanguageChanged("es"),)
+    assert kinds(t) == [("text", "lang_set"), ("main_menu", None)]
+    menu = turn(active(), "LANG")
+    assert menu.replies[0].kind == "lang_menu"
+    chosen = turn(menu.state, "2")
+    assert chosen.state.locale == "es"
+
+
+def test_unknown_input_gets_hint_not_silence():
+    assert kinds(turn(active(), "blah")) == [("text", "hint")]
+
+
+def test_same_input_same_output():
+    assert turn(active(), "1") == turn(active(), "1")
