@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`). Results go to docs/performance.md."""
