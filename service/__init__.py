@@ -16,6 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .clock import now
     from .config import load_settings
     from .content.catalog import load_catalog
+    from .content.lexicon import load_lexicon
     from .content.render import SmsRenderer
     from .conversation import Line
     from .engine.menu import MenuTree
@@ -32,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["line"] = Line(
         tree=MenuTree.from_content(catalog.content),
         renderer=renderer,
-        locales=catalog.own_names(app.config["ENABLED_LOCALES"]),
+        lexicon=load_lexicon(renderer.enabled_locales),
         expiry=app.config["SESSION_EXPIRY"],
     )
     app.extensions["clock"] = now

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from .content.render import SmsRenderer
 from .engine import ConsentChanged, LanguageChanged, RedFlag, State, TopicViewed, converse
+from .engine.keywords import Lexicon
 from .engine.menu import MenuTree
 from .models import ConsentEvent, InboundMessage, Subscriber
 from .outbound import cancel_pending
@@ -28,8 +29,8 @@ class Line:
 
     tree: MenuTree
     renderer: SmsRenderer
-    locales: dict[str, str]  # enabled locale -> own name
-    expiry: object
+    lexicon: Lexicon
+    expiry: timedelta
 
 
 def lock_subscriber(sess: Session, phone: str) -> Subscriber:
@@ -121,8 +122,7 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
             sub.status = change[1]
         sub.last_seen_at = now
     else:
-        turn = converse(state_of(sub), body, now, line.tree, locales=line.locales,
-                        expiry=line.expiry)
+        turn = converse(state_of(sub), body, now, line.tree, line.lexicon, expiry=line.expiry)
         apply_state(sub, turn.state)
         for event in turn.events:
             if isinstance(event, ConsentChanged):

@@ -72,14 +72,21 @@ def converse(
     message: str,
     now: datetime,
     tree: MenuTree,
+    lexicon: kw.Lexicon,
     *,
-    locales: dict[str, str] | None = None,
     expiry: timedelta = DEFAULT_EXPIRY,
 ) -> Turn:
-    """Answer one inbound message. `locales` maps locale code -> its own name (for LANG)."""
-    locales = locales or {"en": "ENGLISH"}
-    kind = kw.classify(message, state.locale)
+    """Answer one inbound message."""
     seen = replace(state, last_seen=now)
+    detected = None
+    if state.status == NEW:
+        # A first message that is a greeting or keyword in one language starts in that language.
+        detected = lexicon.keyword_locale(message) or lexicon.language_named(message)
+        if detected and detected != state.locale:
+            seen = replace(seen, locale=detected)
+        else:
+            detected = None
+    kind = lexicon.classify(message, seen.locale)
 
     if state.status == OPTED_OUT:
         if kind == kw.OPT_IN:
@@ -101,11 +108,14 @@ def converse(
         seen = replace(seen, status=ACTIVE)
         if kind != kw.HELP:  # HELP already carries the not-medical-advice line
             replies.append(text("welcome"))
+        if detected:
+            events.append(LanguageChanged(detected))
+            replies.append(text("lang_set"))  # says which language, and how to change it
 
     if kind == kw.HELP:
         return Turn(seen, (*replies, text("help")), tuple(events))
 
-    flag = find_red_flag(message)
+    flag = find_red_flag(message, lexicon)
     if flag:
         events.append(RedFlag(flag))
         return Turn(seen, (*replies, text("safety")), tuple(events))
@@ -118,10 +128,10 @@ def converse(
     if kind == kw.LANG:
         return Turn(replace(seen, node=LANG_MENU), (*replies, Reply("lang_menu")), tuple(events))
 
-    chosen = _language_named(message, locales)
+    chosen = lexicon.language_named(message) if not detected else None
     if chosen is None and state.node == LANG_MENU:
         number = kw.choice_number(message)
-        codes = list(locales)
+        codes = list(lexicon.names)
         if number is not None and 1 <= number <= len(codes):
             chosen = codes[number - 1]
     if chosen:
@@ -137,16 +147,6 @@ def converse(
         return Turn(fresh, (*replies, main_menu()), tuple(events))
 
     return _navigate(seen, message, kind, tree, events)
-
-
-def _language_named(message: str, locales: dict[str, str]) -> str | None:
-    norm = kw.normalize(message)
-    folded = kw.fold_accents(norm)
-    for code, name in locales.items():
-        own = kw.normalize(name)
-        if norm == own or folded == kw.fold_accents(own):
-            return code
-    return None
 
 
 def _navigate(state: State, message: str, kind: str | None, tree: MenuTree, events: list) -> Turn:

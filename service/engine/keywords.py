@@ -1,14 +1,22 @@
-"""Keyword tables and input normalization.
+"""Keywords, greetings and red flags per locale, and input normalization.
 
-Case, surrounding space and trailing punctuation never matter (SPEC.md "Keywords"). English
-keywords work in every locale; each locale adds its own words. A word is only a keyword when it is
-the whole message: "stop the pain" is not an opt-out, and "no" is not a command in any language.
+The words themselves are data (messages/keywords.toml for English, locales/<locale>/keywords.toml
+for each locale), loaded by service.content.lexicon into a Lexicon the engine is handed.
+
+Rules (SPEC.md "Keywords"): case, surrounding space and trailing punctuation never matter; a word
+is a keyword only when it is the whole message ("stop the pain" is not an opt-out). English
+keywords work for everyone. A locale's own navigation words work only for people in that locale,
+so a word that is a command in one language and an ordinary word in another cannot misfire.
+Opt-out and help words of every locale work for everyone: opt-out must never fail.
+Accents are folded for matching only in locales whose keywords.toml allows it: in Vietnamese,
+"dừng" (stop) and "dùng" (use) differ only by their marks.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 
 OPT_OUT = "opt_out"
 OPT_IN = "opt_in"
@@ -17,49 +25,18 @@ MENU = "menu"
 BACK = "back"
 MORE = "more"
 LANG = "lang"
+KINDS = (OPT_OUT, HELP, OPT_IN, MENU, BACK, MORE, LANG)  # precedence order
+EVERYONE = (OPT_OUT, HELP)  # kinds whose words from any locale work for anyone
 
-# Words that are commands whatever language the person has chosen.
-ENGLISH: dict[str, frozenset[str]] = {
-    OPT_OUT: frozenset(
-        {"stop", "stopall", "stop all", "unsubscribe", "cancel", "end", "quit", "revoke",
-         "optout", "opt out", "opt-out"}
-    ),
-    OPT_IN: frozenset({"start", "unstop", "yes"}),
-    HELP: frozenset({"help", "info"}),
-    MENU: frozenset({"menu"}),
-    BACK: frozenset({"0", "back"}),
-    MORE: frozenset({"more"}),
-    LANG: frozenset({"lang", "language"}),
-}
-
-# Each locale's own words, matched after accents are folded ("más" == "mas").
-BY_LOCALE: dict[str, dict[str, frozenset[str]]] = {
-    "es": {
-        OPT_OUT: frozenset({"parar", "alto", "cancelar", "baja", "detener", "no mas", "basta"}),
-        OPT_IN: frozenset({"inicio", "comenzar", "si"}),
-        HELP: frozenset({"ayuda"}),
-        MENU: frozenset({"menu"}),
-        BACK: frozenset({"atras", "volver"}),
-        MORE: frozenset({"mas", "siguiente"}),
-        LANG: frozenset({"idioma"}),
-    },
-}
-
-# Opt-out must work "in every language" even before the person chose one: these words opt out
-# from any locale. Help words likewise answer from any locale (they are harmless).
-ALWAYS = {
-    OPT_OUT: frozenset().union(*(t.get(OPT_OUT, frozenset()) for t in BY_LOCALE.values())),
-    HELP: frozenset().union(*(t.get(HELP, frozenset()) for t in BY_LOCALE.values())),
-}
-
-_TRAILING = re.compile(r"[\s.!?¡¿,;:'\"()\-_*~…。！？،؟]+$")
-_LEADING = re.compile(r"^[\s.!?¡¿,;:'\"()\-_*~…。！？،؟]+")
+_EDGE = r"[\s.!?¡¿,;:'\"()\-_*~…。！？、،؟]+"
+_TRAILING = re.compile(_EDGE + "$")
+_LEADING = re.compile("^" + _EDGE)
 _SPACES = re.compile(r"\s+")
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 
 
 def normalize(text: str) -> str:
-    """Casefold, drop control characters and surrounding punctuation, collapse spaces."""
+    """Casefold, drop control and invisible characters and edge punctuation, collapse spaces."""
     text = unicodedata.normalize("NFKC", text or "").translate(_CONTROL)
     # Zero-width and direction marks (category Cf) sneak in from phone keyboards and RTL text.
     text = "".join(c for c in text if unicodedata.category(c) != "Cf")
@@ -68,28 +45,100 @@ def normalize(text: str) -> str:
 
 
 def fold_accents(text: str) -> str:
-    """'más' -> 'mas'. Only for matching keywords, never for display."""
+    """'más' -> 'mas'. Only for matching, never for display."""
     decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize(
-        "NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    )
-
-
-def classify(text: str, locale: str) -> str | None:
-    """The keyword kind of a whole message, or None when it is not a keyword."""
-    norm = normalize(text)
-    folded = fold_accents(norm)
-    own = BY_LOCALE.get(locale, {})
-    for kind in (OPT_OUT, HELP, OPT_IN, MENU, BACK, MORE, LANG):
-        words = ENGLISH[kind] | own.get(kind, frozenset()) | ALWAYS.get(kind, frozenset())
-        if norm in words or folded in words:
-            return kind
-    return None
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))
 
 
 def choice_number(text: str) -> int | None:
-    """'3', ' 3. ', '#3' -> 3; anything else -> None. Full-width digits count too (NFKC)."""
+    """'3', ' 3. ', '#3', '３' -> 3; anything else -> None."""
     norm = normalize(text).lstrip("#")
     if norm.isdigit() and len(norm) <= 3:
         return int(norm)
     return None
+
+
+@dataclass(frozen=True)
+class LocaleWords:
+    fold: bool = False
+    words: dict[str, frozenset[str]] = field(default_factory=dict)  # kind -> normalized words
+    greetings: frozenset[str] = frozenset()
+    red_flags: tuple[str, ...] = ()
+
+    def forms(self, text: str) -> set[str]:
+        norm = normalize(text)
+        return {norm, fold_accents(norm)} if self.fold else {norm}
+
+
+def _words(values) -> frozenset[str]:
+    return frozenset(normalize(v) for v in values)
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: built once per app
+class Lexicon:
+    """Everything the engine needs to understand words, for the enabled locales."""
+
+    locales: dict[str, LocaleWords]
+    names: dict[str, str]  # enabled locale -> its own name ("ESPAÑOL")
+    source: str = "en"
+
+    @classmethod
+    def build(cls, tables: dict[str, dict], names: dict[str, str], source: str = "en") -> "Lexicon":
+        """tables: locale -> the parsed keywords.toml (kinds as lists, greetings, red_flags)."""
+        locales = {}
+        for locale, data in tables.items():
+            fold = bool(data.get("fold_accents", False))
+            conv = (lambda ws: frozenset(fold_accents(w) for w in _words(ws)) | _words(ws)) if fold else _words
+            locales[locale] = LocaleWords(
+                fold=fold,
+                words={kind: conv(data.get(kind, ())) for kind in KINDS},
+                greetings=conv(data.get("greetings", ())),
+                red_flags=tuple(data.get("red_flags", ())),
+            )
+        return cls(locales, dict(names), source)
+
+    def _matches(self, locale: str, kind: str, text: str) -> bool:
+        words = self.locales.get(locale)
+        return bool(words and words.forms(text) & words.words.get(kind, frozenset()))
+
+    def classify(self, text: str, locale: str) -> str | None:
+        """The keyword kind of a whole message for a person in `locale`, or None."""
+        for kind in KINDS:
+            if self._matches(self.source, kind, text) or self._matches(locale, kind, text):
+                return kind
+            if kind in EVERYONE and any(self._matches(loc, kind, text) for loc in self.locales):
+                return kind
+        return None
+
+    def keyword_locale(self, text: str) -> str | None:
+        """The locale whose own keyword or greeting this whole message is (not English)."""
+        for locale, words in self.locales.items():
+            if locale == self.source or locale not in self.names:
+                continue
+            forms = words.forms(text)
+            if forms & words.greetings or any(forms & ws for ws in words.words.values()):
+                return locale
+        return None
+
+    def language_named(self, text: str) -> str | None:
+        norm = normalize(text)
+        for locale, name in self.names.items():
+            own = normalize(name)
+            if norm == own or fold_accents(norm) == fold_accents(own):
+                return locale
+        return None
+
+    def red_flag_pattern(self) -> re.Pattern[str]:
+        terms = {fold_accents(normalize(t)) for w in self.locales.values() for t in w.red_flags}
+        parts = []
+        for term in sorted(terms, key=len, reverse=True):
+            # Word boundaries only where words are spaced and uninflected at the edges (Latin,
+            # Cyrillic); Chinese has no spaces, Korean and Arabic attach particles to words.
+            if _BOUNDED.fullmatch(term):
+                parts.append(rf"(?<!\w){re.escape(term)}(?!\w)")
+            else:
+                parts.append(re.escape(term))
+        return re.compile("|".join(parts)) if parts else re.compile(r"(?!x)x")
+
+
+_BOUNDED = re.compile(r"[\sa-z0-9'\-\u00c0-\u024f\u0400-\u04ff]+")

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from service.engine import ConsentChanged, LanguageChanged, RedFlag, State, converse
+from service.engine.keywords import Lexicon
 from service.engine.menu import MenuTree
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
@@ -14,11 +15,19 @@ TREE = MenuTree(
     topics=(("a", ("x", "y")), ("b", ("x",)), ("c", ("x",)), ("d", ("x",)), ("e", ("x",)), ("f", ("x",))),
     page_size=5,
 )
-LOCALES = {"en": "ENGLISH", "es": "ESPAÑOL"}
+LEXICON = Lexicon.build(
+    {
+        "en": {"fold_accents": True, "opt_out": ["STOP"], "opt_in": ["START"], "help": ["HELP"], "menu": ["MENU"],
+               "back": ["0", "BACK"], "more": ["MORE"], "lang": ["LANG"], "red_flags": ["fever"]},
+        "es": {"fold_accents": True, "opt_out": ["PARAR"], "help": ["AYUDA"], "more": ["MÁS"], "greetings": ["HOLA"],
+               "red_flags": ["fiebre"]},
+    },
+    {"en": "ENGLISH", "es": "ESPAÑOL"},
+)
 
 
 def turn(state, text, now=T0):
-    return converse(state, text, now, TREE, locales=LOCALES)
+    return converse(state, text, now, TREE, LEXICON)
 
 
 def kinds(t):
@@ -108,10 +117,10 @@ def test_more_cycles_main_menu_pages():
 def test_silence_expires_state():
     state = active(node="topic", topic="a")
     later = T0 + timedelta(minutes=31)
-    t = converse(state, "1", later, TREE, locales=LOCALES)
+    t = converse(state, "1", later, TREE, LEXICON)
     assert kinds(t) == [("main_menu", None)]
     assert t.state.node == "main" and t.state.last_seen == later
-    custom = converse(state, "1", later, TREE, locales=LOCALES, expiry=timedelta(hours=2))
+    custom = converse(state, "1", later, TREE, LEXICON, expiry=timedelta(hours=2))
     assert custom.state.node == "item"
 
 
@@ -131,3 +140,27 @@ def test_unknown_input_gets_hint_not_silence():
 
 def test_same_input_same_output():
     assert turn(active(), "1") == turn(active(), "1")
+
+
+def test_first_message_greeting_starts_in_that_language():
+    t = turn(State(), "¡Hola!")
+    assert t.state.locale == "es"
+    assert kinds(t) == [("text", "welcome"), ("text", "lang_set"), ("main_menu", None)]
+    assert LanguageChanged("es") in t.events
+
+
+def test_first_message_spanish_opt_out_confirms_in_spanish():
+    t = turn(State(), "parar")
+    assert t.state.locale == "es" and t.state.status == "opted_out"
+    assert kinds(t) == [("text", "stop_confirm")]
+
+
+def test_a_locales_own_words_do_not_fire_for_others():
+    # "más" is MORE only for Spanish speakers; opt-out words work for everyone
+    assert turn(active(), "más").replies[0].key == "hint"
+    assert turn(active(locale="es"), "más").replies[0].kind == "main_menu"
+    assert turn(active(), "PARAR").state.status == "opted_out"
+
+
+def test_greeting_later_does_not_switch_language():
+    assert turn(active(), "hola").state.locale == "en"
