@@ -29,4 +29,4 @@ def extract() -> None:
     """Rewrite locales/messages.pot from messages/ and merge it into each locale."""
     from .extract import main
 
-    main()
+    main([])

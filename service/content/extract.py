@@ -36,11 +36,13 @@ def write_catalog(catalog: Catalog, path) -> None:
         write_po(fh, catalog, width=0, omit_header=False, sort_output=False)
 
 
-def update_locales(pot: Catalog) -> list[str]:
+def update_locales(pot: Catalog, only: list[str] | None = None) -> list[str]:
     updated = []
     for locale in KNOWN_LOCALES:
         path = po_path(locale)
-        if locale == SOURCE_LOCALE or not path.parent.exists():
+        if locale == SOURCE_LOCALE or (only and locale not in only):
+            continue
+        if not only and not path.parent.exists():
             continue
         if path.exists():
             with path.open("rb") as fh:
@@ -72,10 +74,15 @@ def compile_locales() -> list[str]:
     return done
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--locale", action="append", help="only merge into this locale (creates it)")
+    args = parser.parse_args(argv)
     pot = build_template()
     write_catalog(pot, POT_PATH)
-    updated = update_locales(pot)
+    updated = update_locales(pot, args.locale)
     print(f"wrote {POT_PATH.relative_to(LOCALES_DIR.parent)} ({len(pot)} texts); updated: {', '.join(updated) or 'none'}")
 
 
