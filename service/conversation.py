@@ -39,8 +39,8 @@ def lock_subscriber(sess: Session, phone: str) -> Subscriber:
     PostgreSQL: SELECT ... FOR UPDATE, so two messages from one number at once run one after the
     other. SQLite: the transaction began with BEGIN IMMEDIATE, which already serializes writers.
     """
-    query = sa.select(Subscriber).where(Subscriber.phone == phone).with_for_update()
-    sub = sess.scalars(query).one_or_none()
+    query = _SUBSCRIBER_FOR_UPDATE
+    sub = sess.scalars(query, {"phone": phone}).one_or_none()
     if sub is not None:
         return sub
     try:
@@ -49,8 +49,15 @@ def lock_subscriber(sess: Session, phone: str) -> Subscriber:
             sess.add(sub)
     except IntegrityError:
         # Another request created it between our select and insert; take theirs.
-        sub = sess.scalars(query).one()
+        sub = sess.scalars(query, {"phone": phone}).one()
     return sub
+
+
+# Built once: constructing SQL expressions per request showed up in profiles.
+_SUBSCRIBER_FOR_UPDATE = (
+    sa.select(Subscriber).where(Subscriber.phone == sa.bindparam("phone")).with_for_update()
+)
+_PREVIOUS_ANSWER = sa.select(InboundMessage.response).where(InboundMessage.sid == sa.bindparam("sid"))
 
 
 def state_of(sub: Subscriber) -> State:
@@ -85,8 +92,8 @@ def record_consent(sess: Session, sub: Subscriber, kind: str, source: str, detai
 
 
 def previous_answer(sess: Session, sid: str) -> list[str] | None:
-    row = sess.scalars(sa.select(InboundMessage).where(InboundMessage.sid == sid)).one_or_none()
-    return None if row is None else json.loads(row.response or "[]")
+    response = sess.execute(_PREVIOUS_ANSWER, {"sid": sid}).scalar_one_or_none()
+    return None if response is None else json.loads(response or "[]")
 
 
 ADVANCED_OPT_OUT = {"STOP": ("opt_out", "opted_out"), "START": ("opt_in", "active")}
@@ -99,18 +106,15 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
     Runs inside the caller's transaction. Raises IntegrityError when the same sid was stored
     concurrently: the caller rolls back and answers with previous_answer().
     """
-    seen = previous_answer(sess, sid)
-    if seen is not None:
-        return seen
     body = body.replace("\x00", "")[:1600]  # PostgreSQL text cannot hold NUL; Twilio caps at 1600
-
     sub = lock_subscriber(sess, phone)
-    # Checked again under the lock: a concurrent delivery of this sid may have just committed.
+    # Checked under the lock: a concurrent delivery of this sid has either committed (we see
+    # it here) or will fail on the unique sid below.
     seen = previous_answer(sess, sid)
     if seen is not None:
         return seen
-    inbound = InboundMessage(sid=sid, subscriber_id=sub.id, body=body, received_at=now,
-                             locale=sub.locale)
+    inbound = {"sid": sid, "subscriber_id": sub.id, "body": body, "received_at": now,
+               "locale": sub.locale, "channel": "sms", "topic": None, "red_flag": None}
     texts: list[str] = []
 
     aoo = (opt_out_type or "").strip().upper()
@@ -128,14 +132,14 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
             if isinstance(event, ConsentChanged):
                 record_consent(sess, sub, event.kind, event.source, event.keyword, now)
             elif isinstance(event, RedFlag):
-                inbound.red_flag = event.term[:40]
+                inbound["red_flag"] = event.term[:40]
             elif isinstance(event, TopicViewed):
-                inbound.topic = event.topic
+                inbound["topic"] = event.topic
             elif isinstance(event, LanguageChanged):
-                inbound.locale = event.locale
+                inbound["locale"] = event.locale
         texts = [line.renderer.render(reply, turn.state.locale) for reply in turn.replies]
 
-    inbound.response = json.dumps(texts, ensure_ascii=False)
-    sess.add(inbound)
-    sess.flush()  # the unique sid is checked here, inside the transaction
+    inbound["response"] = json.dumps(texts, ensure_ascii=False)
+    sess.flush()  # subscriber changes first
+    sess.execute(sa.insert(InboundMessage), [inbound])  # the unique sid is checked here
     return texts

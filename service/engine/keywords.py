@@ -97,17 +97,23 @@ class Lexicon:
             )
         return cls(locales, dict(names), source)
 
-    def _matches(self, locale: str, kind: str, text: str) -> bool:
-        words = self.locales.get(locale)
-        return bool(words and words.forms(text) & words.words.get(kind, frozenset()))
-
     def classify(self, text: str, locale: str) -> str | None:
         """The keyword kind of a whole message for a person in `locale`, or None."""
+        norm = normalize(text)
+        folded = fold_accents(norm)
+        # Each locale's word sets already hold the folded forms where folding is allowed, so
+        # the folded input only ever matches a word that folding was allowed to produce.
         for kind in KINDS:
-            if self._matches(self.source, kind, text) or self._matches(locale, kind, text):
-                return kind
-            if kind in EVERYONE and any(self._matches(loc, kind, text) for loc in self.locales):
-                return kind
+            for words in (self.locales.get(self.source), self.locales.get(locale)):
+                if words is not None:
+                    ws = words.words.get(kind, frozenset())
+                    if norm in ws or (words.fold and folded in ws):
+                        return kind
+            if kind in EVERYONE:
+                for words in self.locales.values():
+                    ws = words.words.get(kind, frozenset())
+                    if norm in ws or (words.fold and folded in ws):
+                        return kind
         return None
 
     def keyword_locale(self, text: str) -> str | None:
