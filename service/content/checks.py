@@ -6,12 +6,14 @@ Used by `flask --app service content check` and by the tests.
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 
 from .catalog import Catalog
-from .locales import SOURCE_LOCALE
+from .locales import LOCALES_DIR, SOURCE_LOCALE, locale_dir
 from .render import SmsRenderer
 from .segments import count
+from .source import MESSAGES_DIR
 
 MENU_BUDGET = 2
 TEXT_BUDGET = 3
@@ -38,9 +40,49 @@ def reading_grade(text: str) -> float:
     return float(textstat.flesch_kincaid_grade(text))
 
 
+def glossary(locale: str) -> dict[str, str]:
+    """English term -> this locale's one rendering (empty when the locale has no glossary)."""
+    path = LOCALES_DIR / locale_dir(locale) / "glossary.toml"
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        return {k.lower(): v for k, v in tomllib.load(fh).get("terms", {}).items()}
+
+
+def glossary_terms() -> tuple[list[str], list[str]]:
+    """(terms, phrases to ignore) from messages/glossary.toml, lowercased."""
+    with (MESSAGES_DIR / "glossary.toml").open("rb") as fh:
+        data = tomllib.load(fh)
+    return [t.lower() for t in data["terms"]], [p.lower() for p in data.get("ignore", [])]
+
+
+def check_glossary(catalog: Catalog, locale: str) -> list[Problem]:
+    renderings = glossary(locale)
+    problems = []
+    terms, ignore = glossary_terms()
+    for term in terms:
+        rendering = renderings.get(term)
+        if rendering is None:
+            if renderings:
+                problems.append(Problem(locale, "glossary.toml", f"no rendering for {term!r}"))
+            continue
+        for key, source in catalog.content.texts.items():
+            english = source.text.lower()
+            for phrase in ignore:
+                english = english.replace(phrase, "")
+            if key.endswith(".label") or term not in english or not catalog.translated(locale, key):
+                continue
+            if rendering.lower() not in catalog.get(locale, key).lower():
+                problems.append(Problem(locale, key, f"glossary: {term!r} must be rendered {rendering!r}"))
+    return problems
+
+
 def check_catalog(catalog: Catalog, renderer: SmsRenderer, locales: list[str]) -> list[Problem]:
     problems: list[Problem] = []
     content = catalog.content
+    for locale in locales:
+        if locale != SOURCE_LOCALE:
+            problems.extend(check_glossary(catalog, locale))
     for key, source in content.texts.items():
         # Grade only sentences: labels and menu headers are too short for Flesch-Kincaid.
         if source.kind == "text" and len(source.text.split()) >= 8:

@@ -30,3 +30,29 @@ def extract() -> None:
     from .extract import main
 
     main([])
+
+
+@content_cli.command("report")
+@click.option("--out", "out_dir", default="build/content-report", show_default=True,
+              type=click.Path(file_okay=False), help="folder for report.html and report.csv")
+@click.option("--all-locales", is_flag=True, help="every locale with a catalog, not only the enabled ones")
+def report(out_dir: str, all_locales: bool) -> None:
+    """Write the reviewers' report: every text in every locale, segments, grade, review status."""
+    from pathlib import Path
+
+    from .locales import available_locales
+    from .report import build, to_csv, to_html
+
+    line = current_app.extensions["line"]
+    renderer = line.renderer
+    locales = available_locales() if all_locales else renderer.enabled_locales
+    locales = [loc for loc in locales if renderer.catalog.has(loc)]
+    cells, summaries = build(renderer.catalog, renderer, locales)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    reviewed = renderer.catalog.reviewed_as_of("en")
+    (out / "report.html").write_text(to_html(cells, summaries, renderer.catalog, locales, reviewed), encoding="utf-8")
+    (out / "report.csv").write_text(to_csv(cells, renderer.catalog), encoding="utf-8")
+    for s in summaries:
+        click.echo(f"{s.locale:8} {s.status:20} texts {s.translated}/{s.texts}  tour {s.tour_segments} segments  largest {s.largest}")
+    click.echo(f"wrote {out / 'report.html'} and {out / 'report.csv'}")

@@ -23,7 +23,10 @@ class SmsRenderer:
             params = dict(reply.params)
             if reply.key == "help":
                 params.setdefault("contact", self.contact)
-            return cat.string(locale, reply.key, **params)
+            text = cat.string(locale, reply.key, **params)
+            if reply.key == "welcome":  # content shows its "reviewed as of" date up front
+                text += "\n" + cat.string(locale, "reviewed", date=cat.reviewed_as_of(locale))
+            return text
         if reply.kind == "main_menu":
             return self.main_menu(locale, reply.page)
         if reply.kind == "topic_menu":
@@ -35,6 +38,9 @@ class SmsRenderer:
                      enumerate(cat.own_names(self.enabled_locales).values(), start=1)]
             return "\n".join([cat.string(locale, "lang_menu"), *names])
         raise ValueError(f"unknown reply kind {reply.kind}")
+
+    def render_text(self, key: str, locale: str, **params: str) -> str:
+        return self.render(Reply("text", key=key, params=tuple(sorted(params.items()))), locale)
 
     def main_menu(self, locale: str, page: int) -> str:
         cat, size = self.catalog, self.content.page_size
@@ -63,14 +69,18 @@ class SmsRenderer:
         last = index + 1 >= len(topic.items)
         return f"{body}\n{cat.string(locale, 'item_last_footer' if last else 'item_footer')}"
 
-    def all_texts(self, locale: str):
-        """Every distinct SMS the line can send in a locale: (label, kind, text). For checks."""
+    def tour_texts(self, locale: str):
+        """A full menu tour: every main-menu page, topic menu and item once (label, kind, text)."""
         for page in range(-(-len(self.content.topics) // self.content.page_size)):
             yield f"main menu page {page + 1}", "menu", self.main_menu(locale, page)
         for topic in self.content.topics:
             yield f"{topic.id} menu", "menu", self.topic_menu(locale, topic.id)
             for index, item in enumerate(topic.items):
                 yield f"{topic.id}.{item.id}", "text", self.item(locale, topic.id, index)
+
+    def all_texts(self, locale: str):
+        """Every distinct SMS the line can send in a locale: (label, kind, text). For checks."""
+        yield from self.tour_texts(locale)
         for name in ("welcome", "hint", "help", "stop_confirm", "start_confirm", "safety",
                      "apology", "lang_set"):
             yield name, "text", self.render(Reply("text", key=name), locale)

@@ -96,3 +96,19 @@ def test_every_topic_has_its_sub_items(line):
     for key, text in content.texts.items():
         if key.endswith(".text") and key.startswith("topic."):
             assert text.sources, f"{key} has no source"
+
+
+def test_glossary_catches_an_inconsistent_term(line, monkeypatch):
+    from service.content.checks import check_glossary
+
+    catalog = line.renderer.catalog
+    assert check_glossary(catalog, "es") == []
+    original = catalog.get
+
+    def drifted(locale, key, **params):
+        text = original(locale, key, **params)
+        return text.replace("equipo médico", "grupo de doctores") if key == "topic.chemo.urgent.text" else text
+
+    monkeypatch.setattr(catalog, "get", drifted)
+    problems = [str(p) for p in check_glossary(catalog, "es")]
+    assert problems == ["es: topic.chemo.urgent.text: glossary: 'care team' must be rendered 'equipo médico'"]
