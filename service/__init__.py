@@ -35,6 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         renderer=renderer,
         lexicon=load_lexicon(renderer.enabled_locales),
         expiry=app.config["SESSION_EXPIRY"],
+        flood_limit=app.config["FLOOD_LIMIT"],
+        flood_window=app.config["FLOOD_WINDOW"],
     )
     app.extensions["clock"] = now
 

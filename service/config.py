@@ -51,6 +51,8 @@ class Settings:
     PROGRAM_CONTACT: str
     SIMULATOR_ENABLED: bool
     DEFAULT_REGION: str
+    FLOOD_LIMIT: int
+    FLOOD_WINDOW: timedelta
 
     def as_flask(self) -> dict:
         return {k: v for k, v in vars(self).items()}
@@ -96,6 +98,10 @@ def load_settings(overrides: dict | None = None) -> Settings:
         PROGRAM_CONTACT=env.get("PROGRAM_CONTACT", "help@mbcguide.example"),
         SIMULATOR_ENABLED=_bool(env.get("SIMULATOR_ENABLED"), default=not prod),
         DEFAULT_REGION=env.get("DEFAULT_REGION", "US"),
+        # More inbound texts than this from one number within the window get no replies (but
+        # STOP still works): stops reply storms and loops with auto-responders.
+        FLOOD_LIMIT=int(env.get("FLOOD_LIMIT", "20")),
+        FLOOD_WINDOW=timedelta(minutes=int(env.get("FLOOD_WINDOW_MINUTES", "2"))),
     )
     if prod:
         if not settings.PUBLIC_BASE_URL.startswith("https://"):

@@ -31,6 +31,8 @@ class Line:
     renderer: SmsRenderer
     lexicon: Lexicon
     expiry: timedelta
+    flood_limit: int = 20
+    flood_window: timedelta = timedelta(minutes=2)
 
 
 def lock_subscriber(sess: Session, phone: str) -> Subscriber:
@@ -58,6 +60,19 @@ _SUBSCRIBER_FOR_UPDATE = (
     sa.select(Subscriber).where(Subscriber.phone == sa.bindparam("phone")).with_for_update()
 )
 _PREVIOUS_ANSWER = sa.select(InboundMessage.response).where(InboundMessage.sid == sa.bindparam("sid"))
+_RECENT_INBOUND = (
+    sa.select(sa.func.count())
+    .select_from(InboundMessage)
+    .where(InboundMessage.subscriber_id == sa.bindparam("sub"), InboundMessage.received_at > sa.bindparam("since"))
+)
+
+
+def flooding(sess: Session, line: Line, sub: Subscriber, now: datetime) -> bool:
+    """True when this number already sent flood_limit texts within the window."""
+    if sub.status == "new" or line.flood_limit <= 0:
+        return False
+    recent = sess.execute(_RECENT_INBOUND, {"sub": sub.id, "since": now - line.flood_window}).scalar_one()
+    return recent >= line.flood_limit
 
 
 def state_of(sub: Subscriber) -> State:
@@ -137,7 +152,12 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
                 inbound["topic"] = event.topic
             elif isinstance(event, LanguageChanged):
                 inbound["locale"] = event.locale
-        texts = [line.renderer.render(reply, turn.state.locale) for reply in turn.replies]
+        replies = turn.replies
+        if flooding(sess, line, sub, now):
+            # Keep the state and consent changes, drop the replies, except the one opt-out
+            # confirmation (the law allows it and the person needs it).
+            replies = tuple(r for r in replies if r.key in {"stop_confirm"})
+        texts = [line.renderer.render(reply, turn.state.locale) for reply in replies]
 
     inbound["response"] = json.dumps(texts, ensure_ascii=False)
     sess.flush()  # subscriber changes first

@@ -144,3 +144,18 @@ def test_first_message_red_flag_still_gets_disclaimer(twilio):
     messages = twilio.sms("chest pain").messages
     assert "not medical advice" in messages[0]
     assert "911" in messages[1]
+
+
+def test_inbound_flood_from_one_number_is_throttled_but_stop_still_works(twilio, app, db, clock):
+    limit = app.extensions["line"].flood_limit
+    answered = 0
+    for _ in range(limit + 10):
+        clock.advance(seconds=2)  # faster than anyone reads: a loop or a flood
+        if twilio.sms("MENU").messages:
+            answered += 1
+    assert answered == limit  # the first `limit` texts got replies, the rest none
+    stop = twilio.sms("STOP")
+    assert len(stop.messages) == 1 and "START" in stop.text
+    assert subscriber(db).status == "opted_out"
+    clock.advance(minutes=3)  # the window passes
+    assert twilio.sms("START").messages != []
