@@ -5,13 +5,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import cli, db, health
+    from . import cli, db, health, logs
     from .channels import sms
     from .clock import now
     from .config import load_settings
@@ -26,7 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.as_flask())
     if test_config:
         app.config.update(test_config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(app)
 
     catalog = load_catalog(tuple(app.config["ENABLED_LOCALES"]))
     renderer = SmsRenderer(catalog, app.config["ENABLED_LOCALES"], app.config["PROGRAM_CONTACT"])

@@ -52,6 +52,7 @@ class Settings:
     SIMULATOR_ENABLED: bool
     DEFAULT_REGION: str
     FLOOD_LIMIT: int
+    LOG_FORMAT: str
     FLOOD_WINDOW: timedelta
 
     def as_flask(self) -> dict:
@@ -101,6 +102,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         # More inbound texts than this from one number within the window get no replies (but
         # STOP still works): stops reply storms and loops with auto-responders.
         FLOOD_LIMIT=int(env.get("FLOOD_LIMIT", "20")),
+        LOG_FORMAT=env.get("LOG_FORMAT", ""),  # json | text; default json in production
         FLOOD_WINDOW=timedelta(minutes=int(env.get("FLOOD_WINDOW_MINUTES", "2"))),
     )
     if prod:
