@@ -9,7 +9,7 @@ from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import cli, db, health, logs
+    from . import cli, db, health, logs, security
     from .channels import sms
     from .clock import now
     from .config import load_settings
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["clock"] = now
 
     db.init_app(app)
+    security.init_app(app)
     app.register_blueprint(sms.bp)
     app.register_blueprint(health.bp)
     cli.init_app(app)
