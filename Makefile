@@ -34,6 +34,7 @@ run: migrate ## start the line on SQLite with a demo clinic
 	$(FLASK) seed-demo
 	@echo
 	@echo "  MBC Guide is starting on http://$(HOST):$(PORT)"
+	@echo "  Browser phone (text and call it):     http://$(HOST):$(PORT)/simulator"
 	@echo "  Talk to it in this terminal instead:  $(FLASK) simulate"
 	@echo "  Health:                                http://$(HOST):$(PORT)/healthz"
 	@echo

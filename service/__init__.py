@@ -18,6 +18,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .content.render import SmsRenderer
     from .conversation import Line
     from .engine.menu import MenuTree
+    from .trials import voice as trials_voice
+    from .trials.line import TrialsLine
 
     settings = load_settings(test_config)
     app = Flask(__name__, instance_relative_config=True)
@@ -28,19 +30,34 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     catalog = load_catalog(tuple(app.config["ENABLED_LOCALES"]))
     renderer = SmsRenderer(catalog, app.config["ENABLED_LOCALES"], app.config["PROGRAM_CONTACT"])
+    lexicon = load_lexicon(renderer.enabled_locales)
     app.extensions["line"] = Line(
         tree=MenuTree.from_content(catalog.content),
         renderer=renderer,
-        lexicon=load_lexicon(renderer.enabled_locales),
+        lexicon=lexicon,
         expiry=app.config["SESSION_EXPIRY"],
         flood_limit=app.config["FLOOD_LIMIT"],
         flood_window=app.config["FLOOD_WINDOW"],
+        trials=TrialsLine(catalog, lexicon, app.config["TRIALS_RADIUS_MILES"]),
     )
     app.extensions["clock"] = now
 
     db.init_app(app)
     security.init_app(app)
     app.register_blueprint(sms.bp)
+    from .channels import status  # POST /twilio/status: delivery of the texts the worker sends
+
+    app.register_blueprint(status.bp)
+    from .channels import voice  # the voice line: /twilio/voice...
+    from . import simulator  # the browser phone at /simulator (SIMULATOR_ENABLED)
+
+    voice.init_app(app)
+    simulator.init_app(app)
     app.register_blueprint(health.bp)
+    from . import api, portal  # clinics: portal at /portal, JSON API at /api/v1
+
+    portal.init_app(app)
+    api.init_app(app)
+    app.register_blueprint(trials_voice.bp)
     cli.init_app(app)
     return app

@@ -87,13 +87,27 @@ def simulate(phone: str) -> None:
 def seed_demo(ctx: click.Context) -> None:
     """Create the demo clinic used by `make run` (safe to run again)."""
     ctx.invoke(clinics_create, name="Demo Clinic", tz="America/Los_Angeles")
+    from .clinics.commands import seed_demo_staff
+
+    seed_demo_staff("Demo Clinic")
 
 
 def init_app(app: Flask) -> None:
     from .content.commands import content_cli as content_group
 
     app.cli.add_command(db_cli)
+    from .clinics.commands import clinics_sweep, staff_cli, tokens_cli
+
+    clinics_cli.add_command(clinics_sweep)
     app.cli.add_command(clinics_cli)
+    app.cli.add_command(staff_cli)
+    app.cli.add_command(tokens_cli)
     app.cli.add_command(content_group)
     app.cli.add_command(simulate)
     app.cli.add_command(seed_demo)
+    from .worker import worker_command
+
+    app.cli.add_command(worker_command)
+    from .trials.sync import trials_cli
+
+    app.cli.add_command(trials_cli)

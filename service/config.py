@@ -51,9 +51,22 @@ class Settings:
     PROGRAM_CONTACT: str
     SIMULATOR_ENABLED: bool
     DEFAULT_REGION: str
+    CLINICALTRIALS_API_BASE_URL: str  # trials sync source (tests: a local fake)
+    TRIALS_RADIUS_MILES: int  # TRIALS <ZIP> looks this far for recruiting sites
     FLOOD_LIMIT: int
     LOG_FORMAT: str
     FLOOD_WINDOW: timedelta
+    # Outbound worker (service/worker.py, docs/outbound.md)
+    SEND_RATE_PER_SECOND: float  # across all workers; 0 = no limit
+    SEND_WINDOW_START: str  # "HH:MM" patient's local time; a clinic's own window wins
+    SEND_WINDOW_END: str  # "HH:MM" (24:00 = midnight); start == end means no window
+    SEND_DEFAULT_TIMEZONE: str  # when the number does not tell the zone
+    WORKER_BATCH: int
+    LEASE_SECONDS: int
+    WORKER_POLL_SECONDS: float
+    SEND_MAX_ATTEMPTS: int
+    SEND_RETRY_SECONDS: int  # first retry delay; doubles per attempt
+    SEND_TIMEOUT_SECONDS: float  # one Twilio REST call; must stay well under LEASE_SECONDS
 
     def as_flask(self) -> dict:
         return {k: v for k, v in vars(self).items()}
@@ -99,11 +112,24 @@ def load_settings(overrides: dict | None = None) -> Settings:
         PROGRAM_CONTACT=env.get("PROGRAM_CONTACT", "help@mbcguide.example"),
         SIMULATOR_ENABLED=_bool(env.get("SIMULATOR_ENABLED"), default=not prod),
         DEFAULT_REGION=env.get("DEFAULT_REGION", "US"),
+        CLINICALTRIALS_API_BASE_URL=(env.get("CLINICALTRIALS_API_BASE_URL")
+                                     or "https://clinicaltrials.gov/api/v2").rstrip("/"),
+        TRIALS_RADIUS_MILES=int(env.get("TRIALS_RADIUS_MILES") or 50),
         # More inbound texts than this from one number within the window get no replies (but
         # STOP still works): stops reply storms and loops with auto-responders.
         FLOOD_LIMIT=int(env.get("FLOOD_LIMIT", "20")),
         LOG_FORMAT=env.get("LOG_FORMAT", ""),  # json | text; default json in production
         FLOOD_WINDOW=timedelta(minutes=int(env.get("FLOOD_WINDOW_MINUTES", "2"))),
+        SEND_RATE_PER_SECOND=float(env.get("SEND_RATE_PER_SECOND") or 0),
+        SEND_WINDOW_START=env.get("SEND_WINDOW_START") or "09:00",
+        SEND_WINDOW_END=env.get("SEND_WINDOW_END") or "20:00",
+        SEND_DEFAULT_TIMEZONE=env.get("SEND_DEFAULT_TIMEZONE") or "America/New_York",
+        WORKER_BATCH=int(env.get("WORKER_BATCH") or 100),
+        LEASE_SECONDS=int(env.get("LEASE_SECONDS") or 60),
+        WORKER_POLL_SECONDS=float(env.get("WORKER_POLL_SECONDS") or 2),
+        SEND_MAX_ATTEMPTS=int(env.get("SEND_MAX_ATTEMPTS") or 6),
+        SEND_RETRY_SECONDS=int(env.get("SEND_RETRY_SECONDS") or 30),
+        SEND_TIMEOUT_SECONDS=float(env.get("SEND_TIMEOUT_SECONDS") or 10),
     )
     if prod:
         if not settings.PUBLIC_BASE_URL.startswith("https://"):
@@ -114,6 +140,12 @@ def load_settings(overrides: dict | None = None) -> Settings:
             settings.TWILIO_MESSAGING_SERVICE_SID or settings.TWILIO_FROM_NUMBER
         ):
             raise ConfigError("set TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER")
+    if not 1 <= settings.TRIALS_RADIUS_MILES <= 500:
+        raise ConfigError("TRIALS_RADIUS_MILES must be between 1 and 500")
+    if settings.SEND_TIMEOUT_SECONDS * 2 > settings.LEASE_SECONDS:
+        # A lease that can expire while its REST call is still running lets a second worker
+        # reclaim a message that may be reaching Twilio (docs/outbound.md).
+        raise ConfigError("LEASE_SECONDS must be at least twice SEND_TIMEOUT_SECONDS")
     if settings.SMS_BACKEND not in {"twilio", "console", "fake"}:
         raise ConfigError("SMS_BACKEND must be twilio or console")
     for key, value in (overrides or {}).items():

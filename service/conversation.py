@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,8 @@ from .engine.keywords import Lexicon
 from .engine.menu import MenuTree
 from .models import ConsentEvent, InboundMessage, Subscriber
 from .outbound import cancel_pending
+from .clinics import inbound as clinic_inbound
+from .clinics.enroll import stop_all_for_subscriber
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Line:
     expiry: timedelta
     flood_limit: int = 20
     flood_window: timedelta = timedelta(minutes=2)
+    trials: Any = None  # service.trials.line.TrialsLine: looks up "trials" replies (None: explain only)
 
 
 def lock_subscriber(sess: Session, phone: str) -> Subscriber:
@@ -104,6 +108,7 @@ def record_consent(sess: Session, sub: Subscriber, kind: str, source: str, detai
                           channel=channel, created_at=now))
     if kind == "opt_out":
         cancel_pending(sess, sub.id)
+        stop_all_for_subscriber(sess, sub.id, now, source)  # every clinic's series, same transaction
 
 
 def previous_answer(sess: Session, sid: str) -> list[str] | None:
@@ -139,15 +144,23 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
         if change and sub.status != change[1]:
             record_consent(sess, sub, change[0], "twilio_advanced_opt_out", aoo, now)
             sub.status = change[1]
+        if aoo == "START":  # Twilio treats YES as START: it may be a clinic enrollment's YES
+            clinic_inbound.advanced_opt_in(sess, sub, body, now, line)
         sub.last_seen_at = now
+    elif (clinic_texts := clinic_inbound.intercept(sess, sub, body, now, line)) is not None:
+        texts = clinic_texts  # YES to a clinic enrollment, or a check-in answer
     else:
-        turn = converse(state_of(sub), body, now, line.tree, line.lexicon, expiry=line.expiry)
+        before = state_of(sub) if line.trials is None else line.trials.load(sess, sub, state_of(sub), body)
+        turn = converse(before, body, now, line.tree, line.lexicon, expiry=line.expiry)
         apply_state(sub, turn.state)
+        if line.trials is not None:
+            line.trials.save(sess, sub, before, turn.state, now)
         for event in turn.events:
             if isinstance(event, ConsentChanged):
                 record_consent(sess, sub, event.kind, event.source, event.keyword, now)
             elif isinstance(event, RedFlag):
                 inbound["red_flag"] = event.term[:40]
+                clinic_inbound.red_flag(sess, sub, body, event.term, now)
             elif isinstance(event, TopicViewed):
                 inbound["topic"] = event.topic
             elif isinstance(event, LanguageChanged):
@@ -157,7 +170,12 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
             # Keep the state and consent changes, drop the replies, except the one opt-out
             # confirmation (the law allows it and the person needs it).
             replies = tuple(r for r in replies if r.key in {"stop_confirm"})
-        texts = [line.renderer.render(reply, turn.state.locale) for reply in replies]
+        texts = []
+        for reply in replies:
+            if reply.kind == "trials" and line.trials is not None:
+                texts.extend(line.trials.texts(sess, reply, turn.state.locale, now))  # a DB lookup
+            else:
+                texts.append(line.renderer.render(reply, turn.state.locale))
 
     inbound["response"] = json.dumps(texts, ensure_ascii=False)
     sess.flush()  # subscriber changes first

@@ -48,8 +48,15 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return scrub(super().format(record))
+    """Human-readable lines for development. Only the message and traceback are scrubbed: the
+    timestamp is ours and would otherwise look like a phone number."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = scrub(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei) -> str:  # noqa: N802
+        return scrub(super().formatException(ei))
 
 
 class RequestIdFilter(logging.Filter):

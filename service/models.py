@@ -107,9 +107,292 @@ class OutboundMessage(Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_token: Mapped[str | None] = mapped_column(sa.String(32))  # which claim holds the lease
+    send_timezone: Mapped[str | None] = mapped_column(sa.String(64))  # overrides the number's zone
     attempts: Mapped[int] = mapped_column(default=0)
     twilio_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     error_code: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# --- Clinics: staff, API tokens, enrollments in follow-up series (service/clinics/) ---------
+
+from datetime import date  # noqa: E402 - appended section's own import
+
+
+class StaffUser(Base):
+    """A clinic nurse, navigator or admin who signs in to the portal."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)  # stored lowercased
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(16), default="staff")  # clinic_admin | staff
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (sa.CheckConstraint("role IN ('clinic_admin', 'staff')", name="role"),)
+
+
+class LoginAttempt(Base):
+    """Failed portal sign-ins, counted per email and IP address to throttle password guessing."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    ip: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.Index("ix_login_attempts_email_ip_created", "email", "ip", "created_at"),)
+
+
+class ApiToken(Base):
+    """A clinic's bearer token for /api/v1. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80), default="")
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))  # first characters, to tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+ENROLLMENT_STATUSES = ("awaiting_yes", "active", "completed", "stopped", "failed", "expired")
+
+
+class Enrollment(Base):
+    """One patient in one clinic's follow-up series. Nothing but the confirmation text is sent
+    until the patient replies YES (double opt-in)."""
+
+    __tablename__ = "enrollments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    categories: Mapped[str] = mapped_column(sa.String(200))  # space-separated series categories
+    locale: Mapped[str] = mapped_column(sa.String(10))
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    start_date: Mapped[date] = mapped_column(sa.Date())
+    status: Mapped[str] = mapped_column(sa.String(16), default="awaiting_yes", index=True)
+    source: Mapped[str] = mapped_column(sa.String(12), default="portal")  # portal | csv | api
+    consent_attested_by: Mapped[str] = mapped_column(sa.String(254))  # who confirmed the patient agreed
+    created_by: Mapped[str] = mapped_column(sa.String(254))  # staff:<email> | token:<prefix>
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())  # unconfirmed enrollments lapse
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    checkin_answer: Mapped[int | None]
+    checkin_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('awaiting_yes', 'active', 'completed', 'stopped', 'failed', 'expired')", name="status"
+        ),
+        # One live enrollment per patient per clinic: a double submit cannot enroll twice.
+        sa.Index(
+            "uq_enrollments_live", "clinic_id", "subscriber_id", unique=True,
+            sqlite_where=sa.text("status IN ('awaiting_yes', 'active')"),
+            postgresql_where=sa.text("status IN ('awaiting_yes', 'active')"),
+        ),
+    )
+
+
+class EnrollmentMessage(Base):
+    """Which queued text belongs to which enrollment step (the queue itself knows no clinics)."""
+
+    __tablename__ = "enrollment_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrollments.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("outbound_messages.id", ondelete="CASCADE"), unique=True)
+    step: Mapped[str] = mapped_column(sa.String(40))  # confirm | catchup | <category>.<step> | checkin
+
+
+class FollowUpTask(Base):
+    """Something a clinic must act on: a check-in answer or a red-flag text from its patient."""
+
+    __tablename__ = "follow_up_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    enrollment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrollments.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))  # side_effects | call_me | red_flag
+    urgent: Mapped[bool] = mapped_column(default=False)
+    body: Mapped[str] = mapped_column(sa.Text, default="")  # what the patient wrote
+    status: Mapped[str] = mapped_column(sa.String(8), default="open", index=True)  # open | closed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str | None] = mapped_column(sa.String(254))
+
+    __table_args__ = (sa.CheckConstraint("status IN ('open', 'closed')", name="status"),)
+
+
+class AuditLog(Base):
+    """Who did what in a clinic (enroll, stop, close a task, sign in). Append-only."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    enrollment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enrollments.id", ondelete="SET NULL"))
+    detail: Mapped[str] = mapped_column(sa.String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+# --- Clinical trials near me (issue 6; service/trials/) ---------------------------------------
+
+
+class TrialStudy(Base):
+    """A recruiting (or not yet recruiting) study from ClinicalTrials.gov, as of the last good sync."""
+
+    __tablename__ = "trial_studies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nct_id: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(400))  # brief title, English as registered
+    phases: Mapped[str] = mapped_column(sa.String(60), default="")  # "PHASE2,PHASE3"
+    overall_status: Mapped[str] = mapped_column(sa.String(30))
+    subtypes: Mapped[str] = mapped_column(sa.String(40), default="")  # " HR+ HER2+ " (see trials/subtypes.py)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    sites: Mapped[list[TrialSite]] = relationship(back_populates="study", cascade="all, delete-orphan",
+                                                  passive_deletes=True)
+
+
+class TrialSite(Base):
+    """One location of a study. `status` is the site's recruitment status (the study's when absent)."""
+
+    __tablename__ = "trial_sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(sa.ForeignKey("trial_studies.id", ondelete="CASCADE"), index=True)
+    facility: Mapped[str] = mapped_column(sa.String(200), default="")
+    city: Mapped[str] = mapped_column(sa.String(100), default="")
+    state: Mapped[str] = mapped_column(sa.String(60), default="")
+    zip: Mapped[str] = mapped_column(sa.String(12), default="")
+    country: Mapped[str] = mapped_column(sa.String(60), default="")
+    status: Mapped[str] = mapped_column(sa.String(30), default="")
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    lat: Mapped[float | None] = mapped_column(sa.Float, index=True)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
+
+    study: Mapped[TrialStudy] = relationship(back_populates="sites")
+
+
+class TrialSync(Base):
+    """One run of `flask trials sync`; the newest with status "ok" says how fresh the data is."""
+
+    __tablename__ = "trial_syncs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(12), default="running")  # running | ok | failed | abandoned
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    studies: Mapped[int] = mapped_column(default=0)
+    sites: Mapped[int] = mapped_column(default=0)
+    removed: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(sa.String(300), default="")
+
+
+class TrialStaging(Base):
+    """Studies fetched by a sync that is still paging; swapped into trial_studies in one transaction."""
+
+    __tablename__ = "trial_staging"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_id: Mapped[int] = mapped_column(sa.ForeignKey("trial_syncs.id", ondelete="CASCADE"), index=True)
+    nct_id: Mapped[str] = mapped_column(sa.String(16))
+    data: Mapped[str] = mapped_column(sa.Text)  # the parsed study as JSON (trials/parse.py)
+
+
+class TrialSearch(Base):
+    """A subscriber's last TRIALS search, so TRIALS MORE can page on (engine State.trials_*)."""
+
+    __tablename__ = "trial_searches"
+
+    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    zip: Mapped[str | None] = mapped_column(sa.String(10))
+    subtype: Mapped[str | None] = mapped_column(sa.String(8))
+    page: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# --- Voice line (issue 4; service/channels/voice.py) -------------------------------------------
+
+
+class CallSession(Base):
+    """One phone call to the voice line, keyed by Twilio's CallSid: language and menu position.
+
+    Kept apart from Subscriber so a call never moves the caller's SMS menu; a subscriber's stored
+    language only picks the call's language.
+    """
+
+    __tablename__ = "call_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(20))  # E.164; None when caller ID is withheld
+    locale: Mapped[str | None] = mapped_column(sa.String(10))  # None until a language is chosen
+    node: Mapped[str] = mapped_column(sa.String(12), default="lang")  # lang | main | topic | item | ended
+    page: Mapped[int] = mapped_column(default=0)  # main-menu page, or language-menu page
+    topic: Mapped[str | None] = mapped_column(sa.String(40))
+    item: Mapped[int | None]
+    retries: Mapped[int] = mapped_column(default=0)  # no input / invalid input in a row
+    texts_sent: Mapped[int] = mapped_column(default=0)  # "press 9" hand-offs queued on this call
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- Outbound worker: attempts, shared rate limit (service/worker.py, docs/outbound.md) ---------
+
+# Claiming scans only what may still be sent, in due order, however many sent rows pile up.
+sa.Index("ix_outbound_messages_claim", OutboundMessage.due_at,
+         sqlite_where=sa.text("status IN ('queued', 'sending')"),
+         postgresql_where=sa.text("status IN ('queued', 'sending')"))
+
+
+class OutboundAttempt(Base):
+    """One REST call (or the intent to make one) for a queued text.
+
+    Written and committed BEFORE the call, so a worker that dies mid-call leaves a "pending"
+    attempt: the next worker reconciles it with Twilio instead of sending blind (docs/outbound.md).
+    """
+
+    __tablename__ = "outbound_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("outbound_messages.id", ondelete="CASCADE"))
+    number: Mapped[int]  # 1, 2, ...: also sent to Twilio in the StatusCallback URL (?o=<id>&a=<number>)
+    # pending (call under way or worker died) | accepted | retry (never reached Twilio) |
+    # unknown (may have reached Twilio) | rejected | found / lost (reconciled after pending/unknown)
+    outcome: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    twilio_sid: Mapped[str | None] = mapped_column(sa.String(64))
+    error_code: Mapped[str | None] = mapped_column(sa.String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (sa.UniqueConstraint("message_id", "number", name="uq_outbound_attempts_message_number"),)
+
+
+class SendRateBucket(Base):
+    """A token bucket shared by every worker process: SEND_RATE_PER_SECOND holds across machines."""
+
+    __tablename__ = "send_rate_buckets"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    tokens: Mapped[float] = mapped_column(sa.Float)
+    refilled_at: Mapped[float] = mapped_column(sa.Float)  # Unix seconds (wall clock, not the app clock)

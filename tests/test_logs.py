@@ -55,3 +55,12 @@ def test_database_errors_do_not_carry_parameters(app):
         with engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO no_such_table VALUES (:phone)"), {"phone": "+14155550123"})
     assert "4155550123" not in str(info.value)
+
+
+def test_text_formatter_keeps_timestamps_and_masks_numbers():
+    from service.logs import TextFormatter
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "sent to %s", ("+14155550123",), None)
+    line = TextFormatter("%(asctime)s %(message)s").format(record)
+    stamp = line.split(" sent to ")[0]
+    assert "*" not in stamp and line.endswith("sent to +1******0123")

@@ -85,7 +85,8 @@ def check_catalog(catalog: Catalog, renderer: SmsRenderer, locales: list[str]) -
             problems.extend(check_glossary(catalog, locale))
     for key, source in content.texts.items():
         # Grade only sentences: labels and menu headers are too short for Flesch-Kincaid.
-        if source.kind == "text" and len(source.text.split()) >= 8:
+        # Spoken prompts (kind "voice") must be plain too; they only skip the SMS budgets.
+        if source.kind in ("text", "voice") and len(source.text.split()) >= 8:
             grade = reading_grade(source.text)
             if grade > MAX_GRADE:
                 problems.append(Problem(SOURCE_LOCALE, key, f"reading grade {grade:.1f} is above {MAX_GRADE:g}"))

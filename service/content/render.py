@@ -33,6 +33,8 @@ class SmsRenderer:
             return self.topic_menu(locale, reply.topic)
         if reply.kind == "item":
             return self.item(locale, reply.topic, reply.item)
+        if reply.kind == "trials":  # normally looked up by service.trials.line; without it, explain
+            return cat.string(locale, "trials_how")
         if reply.kind == "lang_menu":
             names = [f"{n} {name}" for n, name in
                      enumerate(cat.own_names(self.enabled_locales).values(), start=1)]
@@ -85,3 +87,13 @@ class SmsRenderer:
                      "apology", "lang_set"):
             yield name, "text", self.render(Reply("text", key=name), locale)
         yield "language menu", "menu", self.render(Reply("lang_menu"), locale)
+        from ..trials.compose import Composer  # the trials texts that need no study data
+
+        composer = Composer(self.catalog)
+        for label, texts in (("trials how", composer.no_zip(locale)),
+                             ("trials unknown ZIP", composer.unknown_zip(locale, "00000"))):
+            for number, text in enumerate(texts, start=1):
+                yield f"{label} {number}", "text", text
+        from ..clinics.texts import series_check_texts  # clinic follow-up texts, longest parameters
+
+        yield from series_check_texts(self.catalog, locale)

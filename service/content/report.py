@@ -74,18 +74,33 @@ def sent_form(renderer: SmsRenderer, locale: str, key: str) -> str:
         topic = renderer.content.topic(parts[1])
         index = [i.id for i in topic.items].index(parts[2])
         return renderer.item(locale, topic.id, index)
-    return renderer.catalog.get(locale, key, **_sample_params(key))
+    return _fill(renderer.catalog.get(locale, key))
 
 
-def _sample_params(key: str) -> dict:
-    return {"contact": "help@mbcguide.example", "topic": "Hormone therapy", "date": "June 2026"} if key.startswith("string.") else {}
+_SAMPLES = {"contact": "help@mbcguide.example", "topic": "Hormone therapy", "date": "June 2026",
+            # trials texts (service/trials): typical values, so the lengths shown are realistic
+            "zip": "94110", "radius": "50", "subtype": "HR+", "days": "9", "count": "6", "miles": "12",
+            "city": "San Francisco", "phone": "415-555-0101", "phase": "2", "facility": "a cancer center"}
+
+
+class _Samples(dict):
+    def __missing__(self, name: str) -> str:
+        return "{" + name + "}"  # a placeholder without a sample shows as itself
+
+
+def _fill(text: str) -> str:
+    """The text with sample values in its placeholders (any name, even one called "key")."""
+    try:
+        return text.format_map(_Samples(_SAMPLES))
+    except (ValueError, IndexError, AttributeError):
+        return text
 
 
 def build(catalog: Catalog, renderer: SmsRenderer, locales: list[str]):
     cells: list[Cell] = []
     for key in catalog.content.texts:
         for locale in locales:
-            text = catalog.get(locale, key, **_sample_params(key)) if "{" in catalog.content.texts[key].text else catalog.get(locale, key)
+            text = _fill(catalog.get(locale, key))
             seg = count(sent_form(renderer, locale, key))
             cells.append(Cell(key, locale, text, seg.encoding, seg.segments, seg.units,
                               grade_of(locale, text), catalog.translated(locale, key)))

@@ -109,4 +109,19 @@ def load_content(messages_dir: Path = MESSAGES_DIR) -> Content:
                 )
             )
         topics.append(Topic(topic_id, label_key, voice_label_key, tuple(items)))
+    series = messages_dir / "series.toml"
+    if series.exists():  # clinic follow-up series (service/clinics/series.py)
+        for key, text, sources in series_texts(_read(series)):
+            add(key, text, TEXT_KIND, sources, "series.toml")
     return Content(tuple(topics), int(menu["page_size"]), texts)
+
+
+def series_texts(data: dict):
+    """(key, text, sources) for every text in messages/series.toml."""
+    for name, text in data.get("texts", {}).items():
+        yield f"series.{name}", text, ()
+    for step in data.get("common", {}).get("steps", ()):
+        yield f"series.common.{step['id']}", step["text"], tuple(step.get("sources", ()))
+    for category, entry in data.get("categories", {}).items():
+        for step in entry["steps"]:
+            yield f"series.{category}.{step['id']}", step["text"], tuple(step.get("sources", ()))

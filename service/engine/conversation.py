@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from . import keywords as kw
+from . import trials as trials_args
 from .events import ConsentChanged, LanguageChanged, RedFlag, TopicViewed
 from .menu import MenuTree
 from .redflags import find_red_flag
@@ -23,6 +24,7 @@ MAIN = "main"
 TOPIC = "topic"
 ITEM = "item"
 LANG_MENU = "lang"
+TRIALS = "trials"  # after a TRIALS reply: MORE pages the trials list
 
 DEFAULT_EXPIRY = timedelta(minutes=30)
 
@@ -38,13 +40,17 @@ class State:
     topic: str | None = None
     item: int | None = None  # index into the topic's items
     last_seen: datetime | None = None
+    # The last TRIALS search, so TRIALS MORE can page on (stored by the caller, see service/trials/line.py).
+    trials_zip: str | None = None
+    trials_subtype: str | None = None
+    trials_page: int = 0
 
 
 @dataclass(frozen=True)
 class Reply:
     """Something to say. Wording is chosen by the renderer from the catalog, per channel."""
 
-    kind: str  # "text" | "main_menu" | "topic_menu" | "item" | "lang_menu"
+    kind: str  # "text" | "main_menu" | "topic_menu" | "item" | "lang_menu" | "trials"
     key: str | None = None  # for kind "text": the string name in messages/strings.toml
     topic: str | None = None
     item: int | None = None
@@ -140,6 +146,10 @@ def converse(
         # The welcome (if any) is rendered in the new language: it comes after the switch.
         return Turn(switched, (*replies, text("lang_set"), main_menu()), tuple(events))
 
+    args = lexicon.trials_args(message, seen.locale)
+    if args is not None:
+        return _trials(seen, args, lexicon, replies, events)
+
     expired = state.last_seen is not None and now - state.last_seen > expiry
     if state.status == NEW or kind == kw.MENU or expired:
         # A returning person starts at the menu: a digit sent hours later is not guessed at.
@@ -158,6 +168,8 @@ def _navigate(state: State, message: str, kind: str | None, tree: MenuTree, even
         return Turn(replace(state, node=MAIN, page=page, topic=None, item=None), (main_menu(page),), evs)
 
     if kind == kw.MORE:
+        if state.node == TRIALS and state.trials_zip:
+            return _trials_page(state, state.trials_page + 1, [], events)
         if state.node == ITEM and state.topic is not None and state.item is not None:
             nxt = state.item + 1
             if nxt < len(tree.items(state.topic)):
@@ -173,7 +185,7 @@ def _navigate(state: State, message: str, kind: str | None, tree: MenuTree, even
         if state.node in (TOPIC, ITEM) and state.topic is not None:
             if 1 <= number <= len(tree.items(state.topic)):
                 return _show_item(state, state.topic, number - 1, evs)
-        elif state.node == MAIN:
+        elif state.node in (MAIN, TRIALS):
             topic = tree.topic_at(number)
             if topic is not None:
                 return _show_topic(state, topic, evs)
@@ -189,3 +201,29 @@ def _show_topic(state: State, topic: str, events: tuple) -> Turn:
 def _show_item(state: State, topic: str, index: int, events: tuple) -> Turn:
     new = replace(state, node=ITEM, topic=topic, item=index)
     return Turn(new, (Reply("item", topic=topic, item=index),), (*events, TopicViewed(topic, str(index))))
+
+
+def _trials(state: State, args: tuple[str, ...], lexicon: kw.Lexicon, replies: list, events: list) -> Turn:
+    """TRIALS <ZIP> [subtype] starts a search; TRIALS MORE pages on; TRIALS alone explains trials.
+
+    The reply only names the search: the caller looks the sites up (the engine has no database).
+    """
+    if args and lexicon.classify(" ".join(args), state.locale) == kw.MORE:
+        if state.trials_zip:
+            return _trials_page(state, state.trials_page + 1, replies, events)
+        command = trials_args.TrialsCommand()
+    else:
+        command = trials_args.parse(args)
+    if command.zip is None:  # the explanation; where the person was in the menu stays as it was
+        new = state
+        reply = Reply("trials", params=(("page", "0"), ("subtype", command.subtype or ""), ("zip", "")))
+        return Turn(new, (*replies, reply), (*events, TopicViewed("trials", None)))
+    new = replace(state, trials_zip=command.zip, trials_subtype=command.subtype, trials_page=0)
+    return _trials_page(new, 0, replies, events)
+
+
+def _trials_page(state: State, page: int, replies: list, events) -> Turn:
+    new = replace(state, node=TRIALS, trials_page=page)
+    reply = Reply("trials", params=(("page", str(page)), ("subtype", state.trials_subtype or ""),
+                                    ("zip", state.trials_zip or "")))
+    return Turn(new, (*replies, reply), (*tuple(events), TopicViewed("trials", "search")))

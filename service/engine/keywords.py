@@ -25,7 +25,8 @@ MENU = "menu"
 BACK = "back"
 MORE = "more"
 LANG = "lang"
-KINDS = (OPT_OUT, HELP, OPT_IN, MENU, BACK, MORE, LANG)  # precedence order
+TRIALS = "trials"  # a command word: "TRIALS 94110 HR+" (see Lexicon.trials_args)
+KINDS = (OPT_OUT, HELP, OPT_IN, MENU, BACK, MORE, LANG, TRIALS)  # precedence order
 EVERYONE = (OPT_OUT, HELP)  # kinds whose words from any locale work for anyone
 
 _EDGE = r"[\s.!?¡¿,;:'\"()\-_*~…。！？、،؟]+"
@@ -124,6 +125,22 @@ class Lexicon:
             forms = words.forms(text)
             if forms & words.greetings or any(forms & ws for ws in words.words.values()):
                 return locale
+            if words.forms(normalize(text).split(" ")[0]) & words.words.get(TRIALS, frozenset()):
+                return locale  # "ENSAYOS 94110": a command word with arguments
+        return None
+
+    def trials_args(self, text: str, locale: str) -> tuple[str, ...] | None:
+        """'TRIALS 94110 HR+' -> ('94110', 'hr+'); None unless the first word is a trials word.
+
+        Unlike other keywords this one takes arguments, so only its first word must match.
+        """
+        first, *rest = normalize(text).split(" ")
+        folded = fold_accents(first)
+        for words in (self.locales.get(self.source), self.locales.get(locale)):
+            if words is not None:
+                ws = words.words.get(TRIALS, frozenset())
+                if first in ws or (words.fold and folded in ws):
+                    return tuple(rest)
         return None
 
     def language_named(self, text: str) -> str | None:

@@ -1,0 +1,156 @@
+"""POST /twilio/voice and its steps: Twilio's inbound-call webhooks, answered with TwiML.
+
+/twilio/voice          a call starts (or comes back from the trials ZIP search)
+/twilio/voice/input    what a <Gather> heard: Digits, or SpeechResult
+/twilio/voice/silence  a <Gather> heard nothing (Twilio goes on to the <Redirect> after it)
+
+The call itself is service/channels/voice_flow.py; this module verifies, parses, runs it in one
+transaction and turns its Outcome into <Say>/<Play> inside <Gather>, <Redirect> or <Hangup/>.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from .. import db
+from ..content.voice import VOICES, RecordedPrompts, Utterance, VoiceRenderer
+from ..models import CallSession
+from ..phones import InvalidPhone, mask, to_e164
+from .signature import twilio_signed
+from .voice_flow import Outcome, VoiceLine
+
+bp = Blueprint("voice", __name__, cli_group="voice")
+log = logging.getLogger(__name__)
+
+START_PATH = "/twilio/voice"
+INPUT_PATH = "/twilio/voice/input"
+SILENCE_PATH = "/twilio/voice/silence"
+GATHER_TIMEOUT = 6  # seconds of silence after the prompts before Twilio moves on
+PROMPTS_DIR = Path(__file__).resolve().parents[1] / "static" / "voice"
+
+
+def init_app(app: Flask) -> None:
+    line = app.extensions["line"]
+    prompts = RecordedPrompts(app.config.get("VOICE_PROMPTS_DIR") or PROMPTS_DIR,
+                              app.config["PUBLIC_BASE_URL"] + "/static/voice")
+    app.extensions["voice"] = VoiceLine(line, VoiceRenderer(line.renderer.catalog), prompts,
+                                        trials_search=app.config.get("VOICE_TRIALS_SEARCH", True))
+    app.register_blueprint(bp)
+
+
+def _voice() -> VoiceLine:
+    return current_app.extensions["voice"]
+
+
+def _parse() -> tuple[str, str, str | None]:
+    """(CallSid, From as sent, From as E.164 or None when withheld or not a number)."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        abort(400, "expected a form-encoded Twilio webhook")
+    call_sid, raw = request.form.get("CallSid", ""), request.form.get("From")
+    if not call_sid or len(call_sid) > 64 or raw is None:
+        abort(400, "CallSid and From are required")
+    try:
+        phone = to_e164(raw, current_app.config["DEFAULT_REGION"])
+    except InvalidPhone:
+        phone = None  # a withheld or client: caller still hears the line; it just cannot get texts
+    return call_sid, raw, phone
+
+
+def _run(step):
+    """Run one step of the call in a transaction; never answer 500 (Twilio would say "application
+    error" and hang up): a spoken apology in the caller's language, then <Hangup/>."""
+    call_sid, raw, phone = _parse()
+    voice = _voice()
+    try:
+        with db.transaction() as sess:
+            outcome = step(voice, sess, call_sid, phone, current_app.extensions["clock"]())
+    except Exception:
+        log.exception("voice webhook failed for %s (call %s)", mask(phone or raw), call_sid)
+        outcome = voice.apology(_locale_of(call_sid))
+    return twiml(outcome, voice.prompts)
+
+
+def _locale_of(call_sid: str) -> str | None:
+    try:
+        with db.transaction() as sess:
+            return sess.scalar(sa.select(CallSession.locale).where(CallSession.call_sid == call_sid))
+    except Exception:  # the database may be what failed
+        return None
+
+
+@bp.post(START_PATH)
+@twilio_signed
+def call_started():
+    return _run(lambda v, sess, sid, phone, now: v.start(sess, sid, phone, now))
+
+
+@bp.post(INPUT_PATH)
+@twilio_signed
+def call_input():
+    digits = request.form.get("Digits", "")
+    speech = request.form.get("SpeechResult", "")[:300]
+    return _run(lambda v, sess, sid, phone, now: v.gathered(sess, sid, phone, digits, speech, now))
+
+
+@bp.post(SILENCE_PATH)
+@twilio_signed
+def call_silence():
+    return _run(lambda v, sess, sid, phone, now: v.silence(sess, sid, phone, now))
+
+
+def twiml(outcome: Outcome, prompts: RecordedPrompts) -> Response:
+    resp = VoiceResponse()
+    if outcome.then == "gather":
+        options = {"input": "dtmf", "num_digits": 1, "timeout": GATHER_TIMEOUT, "action": INPUT_PATH,
+                   "method": "POST", "finish_on_key": ""}  # "" so that # is a key, not "done"
+        if outcome.speech:
+            options.update(input="dtmf speech", language=outcome.speech, speech_timeout="auto")
+            if outcome.hints:
+                options["hints"] = ", ".join(h.replace(",", " ") for h in outcome.hints[:100])
+        gather = resp.gather(**options)
+        for line in outcome.lines:
+            speak(gather, line, prompts)
+        resp.redirect(SILENCE_PATH, method="POST")  # reached only when nothing was pressed or said
+    else:
+        for line in outcome.lines:
+            speak(resp, line, prompts)
+        if outcome.then == "redirect":
+            resp.redirect(outcome.redirect, method="POST")
+        else:
+            resp.hangup()
+    return Response(str(resp), status=200, mimetype="application/xml")
+
+
+def speak(verb, line: Utterance, prompts: RecordedPrompts) -> None:
+    voice = VOICES.get(line.locale)
+    if voice is not None:
+        verb.say(line.text, voice=voice.voice, language=voice.language)
+    else:
+        verb.play(prompts.url(line))
+
+
+@bp.cli.command("script")
+@click.argument("locale")
+@click.option("--missing", is_flag=True, help="only the recordings that are not there yet")
+def recording_script(locale: str, missing: bool) -> None:
+    """The recorded prompts a call in LOCALE needs: file name, then the sentence to record."""
+    voice = _voice()
+    if locale not in voice.line.renderer.enabled_locales:
+        raise click.UsageError(f"{locale} is not an enabled locale")
+    candidates = [x for x in voice.line.renderer.enabled_locales if x in voice.offered or x == locale]
+    utterances = list(voice.renderer.all_utterances(locale, candidates))
+    if missing:
+        utterances = voice.prompts.missing(utterances)
+    seen = set()
+    click.echo(f"# record into {voice.prompts.folder(locale)}/")
+    for u in utterances:
+        name = voice.prompts.file_name(u)
+        if name not in seen:
+            seen.add(name)
+            click.echo(f"{name}\t{u.text}")

@@ -1,0 +1,392 @@
+"""One call to the voice line: keypad or speech in, what to say out, state kept per CallSid.
+
+The menus are the SMS menus: keys become the same messages an SMS would carry ("2", "MORE",
+"MENU") and walk the same pure engine (service.engine.converse). Only what has no SMS meaning is
+handled here: the language menu, repeat (*), goodbye (#), "press 9 to get this by text", retries
+after silence or a wrong key, and the jump to the trials ZIP search.
+
+Everything runs inside the caller's transaction; nothing here knows about HTTP or TwiML.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..content.voice import (KEY_END, KEY_LANG, KEY_MENU, KEY_MORE_LANGS, KEY_NEXT, KEY_REPEAT, KEY_TEXT,
+                             KEY_TRIALS, LANGS_PER_PAGE, MAX_TEXTS_PER_CALL, VOICES, RecordedPrompts, Utterance,
+                             VoiceRenderer, language_page)
+from ..conversation import Line, lock_subscriber, record_consent
+from ..engine import State, converse
+from ..engine import keywords as kw
+from ..engine.redflags import find_red_flag
+from ..models import CallSession, OutboundMessage, Subscriber
+from ..outbound import enqueue
+
+log = logging.getLogger(__name__)
+
+LANG, MAIN, TOPIC, ITEM, ENDED = "lang", "main", "topic", "item", "ended"
+MAX_RETRIES = 2  # re-prompts after silence or a wrong key; the next one ends the call
+TRIALS_TOPIC = "trials"
+TRIALS_ZIP_PATH = "/twilio/voice/trials/zip"  # service/trials/voice.py
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to do with the caller now: say lines, then wait for a key, hang up, or go elsewhere."""
+
+    lines: tuple[Utterance, ...]
+    then: str = "gather"  # gather | hangup | redirect
+    redirect: str | None = None
+    speech: str | None = None  # <Gather language> when speech input is on
+    hints: tuple[str, ...] = ()
+
+
+class VoiceLine:
+    """What calls need, built once per app (the SMS Line plus voice wording and recordings)."""
+
+    def __init__(self, line: Line, renderer: VoiceRenderer, prompts: RecordedPrompts, trials_search: bool):
+        self.line = line
+        self.renderer = renderer
+        self.prompts = prompts
+        self.trials_search = trials_search
+        self.offered = offered_locales(renderer, prompts, line.renderer.enabled_locales)
+
+    # --- webhook entry points ---------------------------------------------------------------
+
+    def start(self, sess: Session, call_sid: str, phone: str | None, now: datetime) -> Outcome:
+        call, created = lock_call(sess, call_sid, phone, now)
+        return self._begin(sess, call, created)
+
+    def _begin(self, sess: Session, call: CallSession, created: bool) -> Outcome:
+        if not created and call.locale in self.offered and call.node != LANG:
+            # Back from another part of the call (the trials ZIP search): no second welcome.
+            self._move(call, MAIN)
+            return self._gather(call, self._node_lines(call))
+        if created:
+            locale = self._stored_locale(sess, call.phone)
+            if locale is None and len(self.offered) == 1:
+                locale = self.offered[0]
+            if locale is not None:
+                call.locale = locale
+                self._move(call, MAIN)
+                return self._gather(call, [*self.renderer.welcome(locale), *self._node_lines(call)])
+        self._move(call, LANG)
+        return self._gather(call, self._node_lines(call))
+
+    def gathered(self, sess: Session, call_sid: str, phone: str | None, digits: str, speech: str,
+                 now: datetime) -> Outcome:
+        call, created = lock_call(sess, call_sid, phone, now)
+        if created or call.node == ENDED:
+            return self._begin(sess, call, created)  # input for a call we never greeted
+        call.last_seen_at = now
+        key = digits.strip()[:1]
+        if key == KEY_END:
+            return self._goodbye(call)
+        if key == KEY_REPEAT:
+            call.retries = 0
+            return self._gather(call, self._node_lines(call))
+        if call.node == LANG:
+            return self._choose_language(sess, call, key)
+        if not key and speech.strip():
+            return self._heard(call, speech, now)
+        if call.node == MAIN and key == KEY_LANG and len(self.offered) > 1:
+            self._move(call, LANG)
+            return self._gather(call, self._node_lines(call))
+        if call.node in (TOPIC, ITEM) and key == KEY_TEXT:
+            call.retries = 0
+            return self._gather(call, [*self._text_me(sess, call, now), *self._prompt_lines(call)])
+        if call.node in (TOPIC, ITEM) and key == KEY_TRIALS and self._trials_here(call):
+            call.retries = 0
+            return Outcome((), then="redirect", redirect=f"{TRIALS_ZIP_PATH}?{urlencode({'locale': call.locale})}")
+        message = self._message_for_key(call, key)
+        return self._walk(call, [message] if message else [], now)
+
+    def silence(self, sess: Session, call_sid: str, phone: str | None, now: datetime) -> Outcome:
+        call, created = lock_call(sess, call_sid, phone, now)
+        if created:
+            return self._begin(sess, call, created)
+        call.last_seen_at = now
+        return self._retry(call, "voice_no_input")
+
+    def apology(self, locale: str | None) -> Outcome:
+        speakable = locale in VOICES or (locale in self.offered)
+        return Outcome((self.renderer.line(locale if speakable else "en", "voice_apology"),), then="hangup")
+
+    # --- the menus ----------------------------------------------------------------------------
+
+    def _walk(self, call: CallSession, messages: list[str], now: datetime) -> Outcome:
+        """Run the engine over SMS-style messages; anything it does not take is a wrong key."""
+        if not messages:
+            return self._retry(call, "voice_invalid")
+        state = state_of(call)
+        for message in messages:
+            turn = converse(state, message, now, self.line.tree, self.line.lexicon, expiry=self.line.expiry)
+            if any(reply.kind == "text" for reply in turn.replies):  # the engine's "did not get that"
+                return self._retry(call, "voice_invalid")
+            state = turn.state
+        call.node, call.page, call.topic, call.item = state.node, state.page, state.topic, state.item
+        call.retries = 0
+        return self._gather(call, self._node_lines(call))
+
+    def _message_for_key(self, call: CallSession, key: str) -> str | None:
+        if key == KEY_MENU:
+            return "MENU"
+        if key == KEY_NEXT:
+            return "MORE"
+        if not key.isdigit():
+            return None
+        number = int(key)
+        if call.node == MAIN:
+            size = self.line.tree.page_size
+            if 1 <= number <= size:
+                absolute = call.page * size + number  # the engine numbers topics across pages
+                return str(absolute) if absolute <= len(self.line.tree.topics) else None
+            return None
+        return str(number) if 1 <= number <= len(self.line.tree.items(call.topic)) else None
+
+    def _heard(self, call: CallSession, speech: str, now: datetime) -> Outcome:
+        if find_red_flag(speech, self.line.lexicon):
+            call.retries = 0
+            return self._gather(call, [self.renderer.line(call.locale, "safety"), *self._prompt_lines(call)])
+        return self._walk(call, self._understand(call, speech), now)
+
+    def _understand(self, call: CallSession, speech: str) -> list[str]:
+        """Spoken words -> engine messages: a menu word, a number, or a topic or part by name."""
+        lexicon = self.line.lexicon
+        # People say "main menu" or "go back" where they would text MENU: any one word will do.
+        kinds = {lexicon.classify(word, call.locale) for word in [speech, *speech.split()]}
+        kind = next((k for k in (kw.MENU, kw.BACK, kw.MORE) if k in kinds), None)
+        if kind in (kw.MENU, kw.BACK):
+            return ["MENU"]
+        if kind == kw.MORE:
+            return ["MORE"]
+        number = kw.choice_number(speech)
+        if number is not None and number <= 9:
+            message = self._message_for_key(call, str(number))
+            return [message] if message else []
+        if call.node in (TOPIC, ITEM):
+            part = best_match(speech, self._item_labels(call.locale, call.topic))
+            if part is not None:
+                return [str(part)]
+        topic = best_match(speech, self._topic_labels(call.locale))
+        if topic is None:
+            return []
+        return [str(topic)] if call.node == MAIN else ["MENU", str(topic)]
+
+    def _choose_language(self, sess: Session, call: CallSession, key: str) -> Outcome:
+        shown, more = language_page(self.offered, call.page)
+        if key == KEY_MORE_LANGS and more:
+            pages = -(-len(self.offered) // LANGS_PER_PAGE)
+            call.page, call.retries = (call.page + 1) % pages, 0
+            return self._gather(call, self._node_lines(call))
+        if not key.isdigit() or not 1 <= int(key) <= len(shown):
+            return self._retry(call, "voice_invalid")
+        call.locale = shown[int(key) - 1]
+        self._move(call, MAIN)
+        if call.phone:
+            # The caller's choice is their stored language from now on, for calls and texts.
+            sub = lock_subscriber(sess, call.phone)
+            sub.locale = call.locale
+        return self._gather(call, [*self.renderer.welcome(call.locale), *self._node_lines(call)])
+
+    def _retry(self, call: CallSession, reason: str) -> Outcome:
+        call.retries += 1
+        if call.retries > MAX_RETRIES:
+            return self._goodbye(call)
+        locale = call.locale if call.node != LANG else "en"
+        return self._gather(call, [self.renderer.line(locale, reason), *self._prompt_lines(call)])
+
+    def _goodbye(self, call: CallSession) -> Outcome:
+        locale = call.locale if call.locale and call.node != LANG else "en"
+        call.node = ENDED
+        return Outcome((self.renderer.line(locale, "voice_goodbye"),), then="hangup")
+
+    def _move(self, call: CallSession, node: str) -> None:
+        call.node, call.page, call.topic, call.item, call.retries = node, 0, None, None, 0
+
+    def _node_lines(self, call: CallSession) -> list[Utterance]:
+        """Everything for where the caller is: said on arrival and again for *."""
+        if call.node == ITEM:
+            return [self.renderer.item_text(call.locale, call.topic, call.item), *self._prompt_lines(call)]
+        return self._prompt_lines(call)
+
+    def _prompt_lines(self, call: CallSession) -> list[Utterance]:
+        """The choices where the caller is: said again after silence or a wrong key."""
+        r, locale = self.renderer, call.locale
+        if call.node == LANG:
+            return r.language_menu(self.offered, call.page)
+        if call.node == TOPIC:
+            return r.topic_menu(locale, call.topic, trials_search=self._trials_here(call))
+        if call.node == ITEM:
+            return r.item_options(locale, call.topic, call.item, trials_search=self._trials_here(call))
+        return r.main_menu(locale, call.page, languages=len(self.offered) > 1,
+                           speech=self._speech(call) is not None)
+
+    def _gather(self, call: CallSession, lines: list[Utterance]) -> Outcome:
+        speech = self._speech(call)
+        hints: tuple[str, ...] = ()
+        if speech:
+            labels = self._topic_labels(call.locale, english=False)
+            if call.node in (TOPIC, ITEM):
+                labels = self._item_labels(call.locale, call.topic, english=False) + labels
+            hints = tuple(dict.fromkeys(label for _, label in labels))
+        return Outcome(tuple(lines), speech=speech, hints=hints)
+
+    def _speech(self, call: CallSession) -> str | None:
+        if call.node == LANG or call.locale not in VOICES:
+            return None  # the language menu mixes languages: keypad only
+        return VOICES[call.locale].speech
+
+    def _trials_here(self, call: CallSession) -> bool:
+        return self.trials_search and call.topic == TRIALS_TOPIC
+
+    def _topic_labels(self, locale: str, english: bool = True) -> list[tuple[int, str]]:
+        cat, labels = self.renderer.catalog, []
+        for number, topic in enumerate(self.renderer.content.topics, start=1):
+            for loc in (locale, "en") if english else (locale,):
+                labels.append((number, cat.get(loc, topic.label_key)))
+                labels.append((number, self.renderer.topic_label(loc, topic.id)))
+        return labels
+
+    def _item_labels(self, locale: str, topic_id: str, english: bool = True) -> list[tuple[int, str]]:
+        cat, labels = self.renderer.catalog, []
+        for number, item in enumerate(self.renderer.content.topic(topic_id).items, start=1):
+            for loc in (locale, "en") if english else (locale,):
+                labels.append((number, cat.get(loc, item.label_key)))
+        return labels
+
+    def _stored_locale(self, sess: Session, phone: str | None) -> str | None:
+        if not phone:
+            return None
+        stored = sess.scalar(sa.select(Subscriber.locale).where(Subscriber.phone == phone))
+        return stored if stored in self.offered else None
+
+    # --- press 9: get this by text ------------------------------------------------------------
+
+    def _text_me(self, sess: Session, call: CallSession, now: datetime) -> list[Utterance]:
+        """Queue the SMS wording of where the caller is, to the caller, in the call's language."""
+        r, locale = self.renderer, call.locale
+        if not call.phone:
+            return [r.line(locale, "voice_no_text")]
+        part = call.item if call.node == ITEM else "menu"
+        dedupe = f"voice_handoff:{call.call_sid}:{call.topic}:{part}"
+        if sess.scalar(sa.select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe)):
+            return [r.line(locale, "voice_texted")]  # pressed twice: it is queued once
+        if call.texts_sent >= MAX_TEXTS_PER_CALL:
+            return [r.line(locale, "voice_text_limit", count=MAX_TEXTS_PER_CALL)]
+        sub = lock_subscriber(sess, call.phone)
+        if sub.status == "opted_out":
+            return [r.line(locale, "voice_opted_out")]  # only START by text undoes a STOP
+        sms = self.line.renderer
+        body = (sms.item(locale, call.topic, call.item) if call.node == ITEM
+                else sms.topic_menu(locale, call.topic))
+        sub.locale = locale
+        if sub.status == "new":
+            # Pressing 9 is the caller's own request for texts; the first text says "not medical
+            # advice" and how to stop, as the first SMS reply does.
+            record_consent(sess, sub, "opt_in", "voice_request", f"{KEY_TEXT} {call.topic}", now, channel="voice")
+            sub.status = "active"
+            enqueue(sess, sub, sms.render_text("welcome", locale), dedupe_key=f"voice_handoff:{call.call_sid}:welcome",
+                    source="voice_handoff", now=now)
+        enqueue(sess, sub, body, dedupe_key=dedupe, source="voice_handoff", now=now, topic=call.topic)
+        # A reply by text picks up where the text leaves off ("MORE", a number), like SMS.
+        sub.menu_node, sub.menu_page, sub.menu_topic = call.node, 0, call.topic
+        sub.menu_item = call.item if call.node == ITEM else None
+        sub.last_seen_at = now
+        call.texts_sent += 1
+        return [r.line(locale, "voice_texted")]
+
+
+def state_of(call: CallSession) -> State:
+    """The engine state of a call. Calls are always "active": consent is about texts, not calls."""
+    return State(locale=call.locale or "en", status="active", node=call.node, page=call.page or 0,
+                 topic=call.topic, item=call.item, last_seen=None)
+
+
+_CALL_FOR_UPDATE = sa.select(CallSession).where(CallSession.call_sid == sa.bindparam("sid")).with_for_update()
+
+
+def lock_call(sess: Session, call_sid: str, phone: str | None, now: datetime) -> tuple[CallSession, bool]:
+    """The call's row, created on first sight, locked until the transaction ends."""
+    call = sess.scalars(_CALL_FOR_UPDATE, {"sid": call_sid}).one_or_none()
+    if call is not None:
+        return call, False
+    try:
+        with sess.begin_nested():
+            call = CallSession(call_sid=call_sid, phone=phone, node=LANG, started_at=now, last_seen_at=now)
+            sess.add(call)
+    except IntegrityError:
+        return sess.scalars(_CALL_FOR_UPDATE, {"sid": call_sid}).one(), False
+    return call, True
+
+
+def offered_locales(renderer: VoiceRenderer, prompts: RecordedPrompts, enabled: list[str]) -> list[str]:
+    """Languages offered on calls: a Twilio voice, or a complete set of recordings.
+
+    A locale whose voice prompts are not translated is left out: English words in a Mandarin voice
+    help nobody. Without recordings, Haitian Creole is offered by text only.
+    """
+    catalog = renderer.catalog
+    ready = [loc for loc in enabled if catalog.translated(loc, "string.voice_welcome")]
+    offered = [loc for loc in ready if loc in VOICES]
+    for loc in ready:
+        if loc in VOICES or not prompts.folder(loc).is_dir():
+            continue
+        candidates = [x for x in ready if x in offered or x == loc]
+        missing = prompts.missing(renderer.all_utterances(loc, candidates))
+        if missing:
+            log.warning("voice: %s has %d of its recorded prompts missing; offered by text only", loc, len(missing))
+        else:
+            offered.append(loc)
+    return [loc for loc in enabled if loc in offered]
+
+
+# --- understanding speech ----------------------------------------------------------------------
+
+_SPLIT = re.compile(r"[\s\-/,.:;]+")
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _SPLIT.split(kw.fold_accents(kw.normalize(text))) if w]
+
+
+def _same_word(a: str, b: str) -> bool:
+    # "chemo" ~ "chemotherapy", "hormones" ~ "hormone": a shared start of 4+ letters.
+    return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+
+
+def best_match(speech: str, labels: list[tuple[int, str]]) -> int | None:
+    """The number whose label best matches what was said; None when nothing or a tie matches.
+
+    A label said whole (or inside the speech, for scripts without spaces) scores 1; otherwise
+    the share of its words that were said. At least half of a label must be heard.
+    """
+    said_words = _words(speech)
+    said = " ".join(said_words)
+    scores: dict[int, float] = {}
+    for number, label in labels:
+        words = [w for w in _words(label) if len(w) >= 3 or not w.isascii()]
+        phrase = " ".join(_words(label))
+        if not phrase:
+            continue
+        if phrase in said or (not said.isascii() and said in phrase and len(said) >= 2):
+            score = 1.0
+        elif words:
+            score = sum(1 for w in words if any(_same_word(w, s) for s in said_words)) / len(words)
+        else:
+            score = 0.0
+        scores[number] = max(scores.get(number, 0.0), score)
+    if not scores:
+        return None
+    top = max(scores.values())
+    winners = [n for n, s in scores.items() if s == top]
+    return winners[0] if top >= 0.5 and len(winners) == 1 else None
+

@@ -1,0 +1,97 @@
+"""Staff accounts (portal) and API tokens, each belonging to one clinic.
+
+Passwords: werkzeug's scrypt (memory-hard, maintained with Flask). Tokens: 256 bits from
+`secrets`, stored only as SHA-256 (a token is random, so a fast hash is enough: there is
+nothing to brute-force), shown once when created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..models import ApiToken, Clinic, LoginAttempt, StaffUser
+
+ROLES = ("clinic_admin", "staff")
+MIN_PASSWORD = 12
+THROTTLE_WINDOW = timedelta(minutes=15)
+THROTTLE_FAILURES = 5  # failed sign-ins per email and IP address within the window
+# Compared against when the email is unknown, so a wrong email takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a real password, only for timing")
+
+
+class AccountError(ValueError):
+    pass
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def create_staff(sess: Session, clinic: Clinic, email: str, password: str, role: str = "staff",
+                 now: datetime | None = None) -> StaffUser:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise AccountError("not an email address")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if sess.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)) is not None:
+        raise AccountError(f"{email} already has an account")
+    user = StaffUser(clinic_id=clinic.id, email=email, password_hash=hash_password(password), role=role)
+    if now is not None:
+        user.created_at = now
+    sess.add(user)
+    sess.flush()
+    return user
+
+
+def throttled(sess: Session, email: str, ip: str, now: datetime) -> bool:
+    failures = sess.scalar(sa.select(sa.func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.email == email, LoginAttempt.ip == ip, LoginAttempt.created_at > now - THROTTLE_WINDOW))
+    return (failures or 0) >= THROTTLE_FAILURES
+
+
+def authenticate(sess: Session, email: str, password: str, ip: str, now: datetime) -> StaffUser | None:
+    """The staff user for these credentials, or None. Callers check `throttled` first."""
+    email = email.strip().lower()
+    user = sess.scalars(sa.select(StaffUser).where(StaffUser.email == email)).one_or_none()
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not ok or not user.active:
+        sess.add(LoginAttempt(email=email[:254], ip=ip[:64], created_at=now))
+        return None
+    user.last_login_at = now
+    sess.execute(sa.delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.ip == ip))
+    return user
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(sess: Session, clinic: Clinic, name: str = "", now: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new bearer token for the clinic: (row, the token itself, which is not stored)."""
+    token = "mbc_" + secrets.token_urlsafe(32)
+    row = ApiToken(clinic_id=clinic.id, name=name[:80], token_hash=token_hash(token), prefix=token[:10])
+    if now is not None:
+        row.created_at = now
+    sess.add(row)
+    sess.flush()
+    return row, token
+
+
+def find_token(sess: Session, token: str) -> ApiToken | None:
+    if not token or len(token) > 200:
+        return None
+    return sess.scalars(sa.select(ApiToken).where(ApiToken.token_hash == token_hash(token),
+                                                  ApiToken.revoked_at.is_(None))).one_or_none()
+
+
+def clinic_named(sess: Session, name: str) -> Clinic | None:
+    return sess.scalars(sa.select(Clinic).where(Clinic.name == name)).one_or_none()

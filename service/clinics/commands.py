@@ -1,0 +1,85 @@
+"""`flask --app service staff create`, `tokens create`, `clinics sweep` (SPEC.md "Command line")."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from .. import db as dbmod
+from .accounts import ROLES, AccountError, clinic_named, create_staff, create_token
+from .lifecycle import sweep
+
+staff_cli = AppGroup("staff", help="Clinic staff accounts for the portal.")
+tokens_cli = AppGroup("tokens", help="Clinic API tokens.")
+
+DEMO_EMAIL = "nurse@demo-clinic.example"
+DEMO_PASSWORD = "demo-password-not-secret"  # development only: seed-demo refuses in production
+
+
+def _clinic(sess, name: str):
+    clinic = clinic_named(sess, name)
+    if clinic is None:
+        raise click.ClickException(f"no clinic named {name!r} (create it with `clinics create`)")
+    return clinic
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    return password
+
+
+@staff_cli.command("create")
+@click.option("--clinic", "clinic_name", required=True, help="the clinic's exact name")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True)
+def staff_create(clinic_name: str, email: str, role: str) -> None:
+    """Create a portal account; the password is read from standard input."""
+    password = _read_password()
+    with dbmod.transaction() as sess:
+        clinic = _clinic(sess, clinic_name)
+        try:
+            user = create_staff(sess, clinic, email, password, role, now=current_app.extensions["clock"]())
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"created {user.role} {user.email} for clinic {clinic.name!r}")
+
+
+@tokens_cli.command("create")
+@click.option("--clinic", "clinic_name", required=True, help="the clinic's exact name")
+@click.option("--name", default="", help="what the token is for (shown in listings)")
+def tokens_create(clinic_name: str, name: str) -> None:
+    """Create an API token. It is printed once, as the last line, and stored only hashed."""
+    with dbmod.transaction() as sess:
+        clinic = _clinic(sess, clinic_name)
+        row, token = create_token(sess, clinic, name, now=current_app.extensions["clock"]())
+        click.echo(f"token {row.prefix}... for clinic {clinic.name!r}; it is shown only now:")
+    click.echo(token)
+
+
+@click.command("sweep")
+@with_appcontext
+def clinics_sweep() -> None:
+    """Expire unconfirmed enrollments and complete finished ones, for every clinic."""
+    with dbmod.transaction() as sess:
+        counts = sweep(sess, current_app.extensions["clock"]())
+    click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+def seed_demo_staff(clinic_name: str) -> None:
+    """A demo clinic-admin for `make run`, with a development-only password."""
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("seed-demo creates a known password: not in production")
+    with dbmod.transaction() as sess:
+        clinic = _clinic(sess, clinic_name)
+        try:
+            create_staff(sess, clinic, DEMO_EMAIL, DEMO_PASSWORD, "clinic_admin")
+        except AccountError:
+            pass  # already there
+    base = current_app.config["PUBLIC_BASE_URL"]
+    click.echo(f"portal: {base}/portal/  sign in as {DEMO_EMAIL} / {DEMO_PASSWORD} (development only)")

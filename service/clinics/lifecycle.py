@@ -1,0 +1,55 @@
+"""Enrollment status changes that follow from time and delivery, not from anyone's action.
+
+`sweep` expires enrollments that never got a YES, fails those whose confirmation could not be
+delivered, and completes those whose series has been sent. It is idempotent and cheap (a few
+UPDATEs over indexed columns); the portal and API run it for the caller's clinic before showing
+enrollments, and `flask --app service clinics sweep` runs it for every clinic (cron or worker).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..models import Enrollment, EnrollmentMessage, OutboundMessage
+from .schedule import cancel_queued
+
+PENDING = ("queued", "sending")
+UNDELIVERED = ("failed", "undelivered")
+
+
+def sweep(sess: Session, now: datetime, clinic_id: int | None = None) -> dict[str, int]:
+    scope = [Enrollment.clinic_id == clinic_id] if clinic_id is not None else []
+    counts = {"expired": 0, "failed": 0, "completed": 0}
+
+    expired = sess.scalars(sa.select(Enrollment).where(
+        *scope, Enrollment.status == "awaiting_yes", Enrollment.expires_at <= now)).all()
+    for enrollment in expired:
+        enrollment.status, enrollment.ended_at, enrollment.ended_reason = "expired", now, "no_yes"
+        cancel_queued(sess, enrollment.id)
+    counts["expired"] = len(expired)
+
+    confirm_failed = (
+        sa.select(EnrollmentMessage.enrollment_id)
+        .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
+        .where(EnrollmentMessage.step == "confirm", OutboundMessage.status.in_(UNDELIVERED))
+    )
+    failed = sess.scalars(sa.select(Enrollment).where(
+        *scope, Enrollment.status == "awaiting_yes", Enrollment.id.in_(confirm_failed))).all()
+    for enrollment in failed:
+        enrollment.status, enrollment.ended_at, enrollment.ended_reason = "failed", now, "confirmation_undelivered"
+    counts["failed"] = len(failed)
+
+    pending = (
+        sa.select(EnrollmentMessage.enrollment_id)
+        .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
+        .where(OutboundMessage.status.in_(PENDING))
+    )
+    done = sess.scalars(sa.select(Enrollment).where(
+        *scope, Enrollment.status == "active", Enrollment.id.not_in(pending))).all()
+    for enrollment in done:
+        enrollment.status, enrollment.ended_at, enrollment.ended_reason = "completed", now, "series_sent"
+    counts["completed"] = len(done)
+    return counts

@@ -1,0 +1,107 @@
+"""Delivery status of a queued text: one order for every source of news about it.
+
+The worker learns "Twilio accepted it" from the REST response; Twilio's status callbacks then say
+sent, delivered, undelivered or failed, possibly late, twice or out of order. Whatever the order,
+a message only moves forward:
+
+    queued < sending < sent < delivered | undelivered | failed   (the last three are final)
+
+"sent" here means Twilio has the message (its own queued/accepted/sending/sent all map to it).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..models import OutboundAttempt, OutboundMessage, Subscriber
+
+log = logging.getLogger(__name__)
+
+RANK = {"cancelled": -1, "queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
+FINAL = frozenset({"delivered", "undelivered", "failed"})
+FROM_TWILIO = {
+    "accepted": "sent", "scheduled": "sent", "queued": "sent", "sending": "sent", "sent": "sent",
+    "delivered": "delivered", "read": "delivered",
+    "undelivered": "undelivered", "failed": "failed", "canceled": "failed",
+}
+OPTED_OUT = "21610"  # Twilio: "Attempt to send to unsubscribed recipient"
+
+
+def ours(twilio_status: str) -> str | None:
+    return FROM_TWILIO.get((twilio_status or "").strip().lower())
+
+
+def advance(row: OutboundMessage, status: str, error_code: str | None = None) -> bool:
+    """Move `row` forward to `status`; False (and no change) when that would be a step back."""
+    if row.status in FINAL or RANK[status] <= RANK.get(row.status, -1):
+        return False
+    row.status = status
+    if status in ("undelivered", "failed"):
+        row.error_code = error_code or row.error_code
+    elif status == "delivered":
+        row.error_code = None
+    return True
+
+
+def accepted(row: OutboundMessage, sid: str, twilio_status: str, now: datetime) -> None:
+    """Twilio has this message under `sid` (REST response, reconciliation or callback)."""
+    if row.twilio_sid not in (None, sid):
+        # Two REST calls for one row both reached Twilio: record it loudly, keep the first sid.
+        log.error("outbound %s reached Twilio twice (%s and %s)", row.id, row.twilio_sid, sid)
+        return
+    if row.twilio_sid is None and row.status in ("failed", "cancelled"):
+        # Our "failed"/"cancelled" was a guess made without Twilio's word: Twilio's wins.
+        row.status = "sending"
+        row.error_code = None
+    row.twilio_sid = sid
+    row.sent_at = row.sent_at or now
+    advance(row, ours(twilio_status) or "sent")
+
+
+def opt_out_from_21610(sess: Session, subscriber_id: int, detail: str, now: datetime) -> None:
+    """Twilio says the number unsubscribed: the same opt-out as a STOP text, same transaction
+    (consent history, every pending text cancelled, every clinic's enrollment stopped)."""
+    from ..conversation import record_consent  # late: conversation imports the clinics package
+    from ..outbound import cancel_pending
+
+    sub = sess.scalars(sa.select(Subscriber).where(Subscriber.id == subscriber_id).with_for_update()).one()
+    if sub.status == "opted_out":
+        cancel_pending(sess, sub.id)  # already recorded; still make sure nothing is left queued
+        return
+    record_consent(sess, sub, "opt_out", "twilio_21610", detail, now)
+    sub.status = "opted_out"
+
+
+def record_callback(sess: Session, *, sid: str, twilio_status: str, error_code: str | None,
+                    message_id: int | None, attempt: int | None, now: datetime) -> str:
+    """Apply one status callback. Returns what happened: updated | unchanged | unknown."""
+    status = ours(twilio_status)
+    row = sess.scalars(sa.select(OutboundMessage).where(OutboundMessage.twilio_sid == sid).with_for_update()).one_or_none()
+    if row is None and message_id is not None:
+        # The REST response never got committed (worker died, timed out): the callback URL
+        # names the row and attempt, and Twilio signed that URL.
+        row = sess.scalars(sa.select(OutboundMessage).where(OutboundMessage.id == message_id).with_for_update()).one_or_none()
+        if row is None or attempt is None or not 1 <= attempt <= row.attempts:
+            return "unknown"
+        _note_attempt(sess, row.id, attempt, sid)
+        if row.twilio_sid not in (None, sid):
+            log.error("outbound %s: callback for a second copy %s (kept %s)", row.id, sid, row.twilio_sid)
+            return "unchanged"
+        accepted(row, sid, "queued", now)
+    if row is None:
+        return "unknown"
+    changed = advance(row, status, error_code) if status else False
+    if status == "failed" and error_code == OPTED_OUT:
+        opt_out_from_21610(sess, row.subscriber_id, sid, now)
+    return "updated" if changed else "unchanged"
+
+
+def _note_attempt(sess: Session, message_id: int, number: int, sid: str) -> None:
+    sess.execute(sa.update(OutboundAttempt)
+                 .where(OutboundAttempt.message_id == message_id, OutboundAttempt.number == number,
+                        OutboundAttempt.outcome.in_(("pending", "unknown", "lost")))
+                 .values(outcome="found", twilio_sid=sid))

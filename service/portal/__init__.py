@@ -1,0 +1,53 @@
+"""The clinic portal (/portal): server-rendered pages for clinic staff.
+
+Flask-Login sessions in secure, HTTP-only, SameSite cookies; Flask-WTF forms, so every POST
+checks a CSRF token; every query is limited to the signed-in user's clinic.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask_login import LoginManager
+
+from .. import db
+from ..models import StaffUser
+
+
+def init_app(app: Flask) -> None:
+    from . import auth, dashboard, enrollments, tasks  # noqa: F401 - registers the views
+    from .blueprint import PortalUser, bp
+
+    production = app.config["APP_ENV"] == "production"
+    # Flask's own defaults are lax (no Secure, no SameSite, 31-day sessions): set them outright.
+    app.config.update(
+        SESSION_COOKIE_SECURE=production,  # development and tests run on plain http://localhost
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+    )
+    if not app.config.get("MAX_CONTENT_LENGTH"):
+        app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # CSV uploads; far above any webhook
+
+    login = LoginManager()
+    login.login_view = "portal.login"
+    login.login_message = None  # the login page says enough; no untranslated flash
+    login.session_protection = "strong"
+
+    @login.user_loader
+    def _load(user_id: str):
+        if not user_id.isdigit():
+            return None
+        # A short transaction of its own: on SQLite every transaction holds the write lock, so a
+        # request-long session would block the view's own transaction.
+        with db.transaction() as sess:
+            row = sess.get(StaffUser, int(user_id))
+            return PortalUser(row) if row is not None and row.active else None
+
+    login.init_app(app)
+
+    app.register_blueprint(bp)

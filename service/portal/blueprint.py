@@ -1,0 +1,61 @@
+"""The portal blueprint and what every portal view shares: the signed-in user, clinic scoping."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app
+from flask_login import UserMixin, current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm import Session
+
+from ..clinics import MAX_ID
+from ..models import Enrollment, StaffUser
+from .i18n import NAMES, current_locale, gettext
+
+bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
+
+
+@bp.context_processor
+def _portal_globals() -> dict:
+    return {"_": gettext, "portal_locale": current_locale(), "portal_languages": NAMES, "csrf_token": generate_csrf}
+
+
+class PortalUser(UserMixin):
+    """The signed-in staff member, detached from any database session."""
+
+    def __init__(self, row: StaffUser):
+        self.id = row.id
+        self.clinic_id = row.clinic_id
+        self.email = row.email
+        self.role = row.role
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.email}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "clinic_admin"
+
+
+def now() -> datetime:
+    return current_app.extensions["clock"]()
+
+
+def clinic_id() -> int:
+    return current_user.clinic_id
+
+
+def own_enrollment(sess: Session, enrollment_id: int, *, lock: bool = False) -> Enrollment:
+    """The caller's clinic's enrollment, or 404: another clinic's id is as good as unknown."""
+    if not 1 <= enrollment_id <= MAX_ID:
+        abort(404)
+    query = sa.select(Enrollment).where(Enrollment.id == enrollment_id, Enrollment.clinic_id == clinic_id())
+    if lock:
+        query = query.with_for_update()
+    enrollment = sess.scalars(query).one_or_none()
+    if enrollment is None:
+        abort(404)
+    return enrollment

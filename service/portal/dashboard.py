@@ -1,0 +1,40 @@
+"""The program manager's dashboard: funnel, delivery, opt-outs, topics by language."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_login import login_required
+
+from .. import db
+from ..clinics.lifecycle import sweep
+from ..clinics.stats import dashboard as clinic_dashboard
+from .blueprint import bp, clinic_id, now
+from .charts import bar_chart
+from .i18n import N_, _
+
+STAGES = {"enrolled": N_("Enrolled"), "confirmed": N_("Confirmed (YES)"), "completed": N_("Completed"),
+          "opted_out": N_("Opted out"), "expired": N_("Expired, no YES")}
+PERIODS = (30, 90)
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    days = request.args.get("days", type=int)
+    days = days if days in PERIODS else PERIODS[0]
+    with db.transaction() as sess:
+        sweep(sess, now(), clinic_id())
+        data = clinic_dashboard(sess, clinic_id(), now(), days)
+    from .enrollments import _category_label, _language_name, _message_status_label
+
+    charts = {
+        "funnel": bar_chart([(_(STAGES[s]), n) for s, n in data.funnel], _("Enrollment funnel")),
+        "messages": bar_chart([(_message_status_label(s), n) for s, n in sorted(data.messages.items())],
+                              _("Texts by delivery status"), "#2f855a"),
+        "errors": bar_chart(data.errors, _("Top error codes"), "#c53030"),
+        "opt_outs": bar_chart(data.opt_outs, _("Opt-outs by week"), "#975a16"),
+        "topics": {_language_name(loc): bar_chart([(_category_label(t), n) for t, n in rows],
+                                                  _("Topics asked about"), "#6b46c1")
+                   for loc, rows in data.topics.items()},
+    }
+    return render_template("portal/dashboard.html", data=data, charts=charts, periods=PERIODS)

@@ -1,0 +1,397 @@
+"""The outbound worker: `flask --app service worker` sends due texts; `--drain` exits when none are due.
+
+One batch goes through four short steps; no transaction is open while Twilio is called:
+
+1. claim    lease due rows (service/messaging/claim.py)
+2. plan     in one read: consent, sending window, and whether a previous attempt may have reached
+            Twilio; rows in doubt are looked up with Twilio first (reconcile), never re-sent blind
+3. attempt  per chunk the rate limit allows: re-check consent and the lease, record a "pending"
+            attempt, commit; only then call Twilio
+4. record   the outcome: sent, retry later with backoff, failed, or the 21610 opt-out
+
+docs/outbound.md explains why a message cannot be sent twice and what risk remains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import signal
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .messaging import PERMANENT, RETRY, UNKNOWN, SendError, Sent, sender_for
+from .messaging.claim import claim, release
+from .messaging.delivery import OPTED_OUT, accepted, opt_out_from_21610
+from .messaging.ratelimit import RateLimiter
+from .messaging.window import next_send_time, window_from, window_from_hours, zones_to_use
+from .models import Clinic, Enrollment, EnrollmentMessage, OutboundAttempt, OutboundMessage, Subscriber
+from .phones import mask
+
+log = logging.getLogger(__name__)
+
+# Texts a caller asked for by pressing a key a moment ago: the daytime window is for texts we
+# start, not for answers the person is waiting for.
+IMMEDIATE_SOURCES = frozenset({"voice_handoff", "trials_handoff"})
+CLOCK_SKEW = timedelta(minutes=5)  # between our clock and Twilio's, when matching a lookup
+RETRY_CAP = timedelta(hours=1)
+IN_DOUBT = ("pending", "unknown")
+
+
+@dataclass
+class Stats:
+    claimed: int = 0
+    sent: int = 0
+    reconciled: int = 0
+    deferred: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    def line(self) -> str:
+        return ", ".join(f"{k} {v}" for k, v in vars(self).items())
+
+
+@dataclass
+class Job:
+    id: int
+    phone: str
+    body: str
+    subscriber_id: int
+    attempts: int
+    number: int = 0  # this attempt's number, once recorded
+    outcome: Sent | SendError | str | None = None  # str: OPTED_OUT, skipped after a 21610
+
+
+@dataclass
+class _Row:
+    """What planning needs to know about one claimed row."""
+
+    id: int
+    phone: str
+    body: str
+    subscriber_id: int
+    attempts: int
+    source: str
+    zone: str | None
+    consent: str
+    clinic_window: tuple[int, int] | None
+    last_outcome: str | None
+    last_started: datetime | None
+    found: list = field(default_factory=list)
+    lookup_failed: SendError | None = None
+
+
+class Worker:
+    def __init__(self, app: Flask, *, stop: threading.Event | None = None, sender=None):
+        cfg = app.config
+        self.app = app
+        self.sessions = app.extensions["db_sessionmaker"]
+        self.sender = sender or sender_for(app)
+        self.stop = stop or threading.Event()
+        self.batch = int(cfg["WORKER_BATCH"])
+        self.lease = timedelta(seconds=int(cfg["LEASE_SECONDS"]))
+        self.poll = float(cfg["WORKER_POLL_SECONDS"])
+        self.max_attempts = int(cfg["SEND_MAX_ATTEMPTS"])
+        self.retry_base = timedelta(seconds=int(cfg["SEND_RETRY_SECONDS"]))
+        self.timeout = timedelta(seconds=float(cfg["SEND_TIMEOUT_SECONDS"]))
+        self.window = window_from(cfg["SEND_WINDOW_START"], cfg["SEND_WINDOW_END"])
+        self.default_zone = cfg["SEND_DEFAULT_TIMEZONE"]
+        self.callback = cfg["PUBLIC_BASE_URL"] + "/twilio/status"
+        self.limiter = RateLimiter(self.sessions, float(cfg["SEND_RATE_PER_SECOND"]), wait=self.stop.wait)
+        self.stats = Stats()
+
+    def now(self) -> datetime:
+        return self.app.extensions["clock"]()  # looked up each time: tests move or swap the clock
+
+    # --- loops -------------------------------------------------------------------------------
+
+    def run_forever(self) -> None:
+        while not self.stop.is_set():
+            if self.run_once() == 0:
+                self.stop.wait(self.poll)
+
+    def drain(self) -> Stats:
+        """Work until nothing is due (rows leased by live workers are theirs, not due)."""
+        while not self.stop.is_set() and self.run_once():
+            pass
+        return self.stats
+
+    def run_once(self) -> int:
+        """Claim one batch and see it through. Returns how many rows were claimed."""
+        with self.sessions() as sess, sess.begin():
+            leased = claim(sess, self.now(), self.batch, self.lease)
+        if not leased.ids:
+            return 0
+        self.stats.claimed += len(leased.ids)
+        jobs = self._plan(leased.token, leased.ids)
+        self._send_all(leased.token, jobs)
+        return len(leased.ids)
+
+    # --- 2. plan -----------------------------------------------------------------------------
+
+    def _plan(self, token: str, ids: list[int]) -> list[Job]:
+        rows = self._load(token, ids)
+        for row in rows:
+            if row.last_outcome in IN_DOUBT:
+                self._lookup(row)
+        now = self.now()
+        jobs: list[Job] = []
+        with self.sessions() as sess, sess.begin():
+            taken = self._sids_in_use(sess, rows)
+            for row in rows:
+                if row.last_outcome in IN_DOUBT and self._reconcile(sess, row, token, taken, now):
+                    continue
+                if row.consent == "opted_out":
+                    self._finish(sess, row.id, token, status="cancelled")
+                    self.stats.cancelled += 1
+                    continue
+                when = self._send_time(row, now)
+                if when > now:
+                    self._finish(sess, row.id, token, status="queued", due_at=when)
+                    self.stats.deferred += 1
+                    continue
+                if row.attempts >= self.max_attempts:
+                    self._finish(sess, row.id, token, status="failed")
+                    self.stats.failed += 1
+                    continue
+                jobs.append(Job(row.id, row.phone, row.body, row.subscriber_id, row.attempts))
+        return jobs
+
+    def _load(self, token: str, ids: list[int]) -> list[_Row]:
+        m, a = OutboundMessage, OutboundAttempt
+        query = (
+            sa.select(m.id, m.phone, m.body, m.subscriber_id, m.attempts, m.source, m.send_timezone,
+                      Enrollment.timezone, Subscriber.status, Clinic.window_start_hour,
+                      Clinic.window_end_hour, a.outcome, a.started_at)
+            .join(Subscriber, Subscriber.id == m.subscriber_id)
+            .outerjoin(EnrollmentMessage, EnrollmentMessage.message_id == m.id)
+            .outerjoin(Enrollment, Enrollment.id == EnrollmentMessage.enrollment_id)
+            .outerjoin(Clinic, Clinic.id == Enrollment.clinic_id)
+            .outerjoin(a, sa.and_(a.message_id == m.id, a.number == m.attempts))
+            .where(m.id.in_(ids), m.lease_token == token, m.status == "sending")
+            .order_by(m.due_at, m.id)
+        )
+        with self.sessions() as sess, sess.begin():
+            result = sess.execute(query).all()
+        return [_Row(id=r[0], phone=r[1], body=r[2], subscriber_id=r[3], attempts=r[4], source=r[5],
+                     zone=r[6] or r[7], consent=r[8],
+                     clinic_window=(r[9], r[10]) if r[9] is not None else None,
+                     last_outcome=r[11], last_started=r[12]) for r in result]
+
+    def _lookup(self, row: _Row) -> None:
+        """Ask Twilio what it holds for this number since the doubtful attempt began."""
+        try:
+            row.found = self.sender.find(row.phone, row.last_started - CLOCK_SKEW)
+        except SendError as exc:
+            row.lookup_failed = exc
+        except Exception as exc:  # noqa: BLE001 - a failed lookup must never become a blind send
+            row.lookup_failed = SendError(UNKNOWN, "lookup", type(exc).__name__)
+
+    def _sids_in_use(self, sess, rows: list[_Row]) -> set[str]:
+        sids = {f.sid for r in rows for f in r.found}
+        if not sids:
+            return set()
+        return set(sess.scalars(sa.select(OutboundMessage.twilio_sid).where(OutboundMessage.twilio_sid.in_(sids))))
+
+    def _reconcile(self, sess, row: _Row, token: str, taken: set[str], now: datetime) -> bool:
+        """Settle a row whose last attempt may have reached Twilio. True when it is settled
+        (found, or deferred because Twilio could not be asked); False: it never arrived."""
+        if row.lookup_failed is not None:
+            self._finish(sess, row.id, token, status="queued", due_at=now + self._backoff(row.id, row.attempts))
+            self.stats.retried += 1
+            return True
+        latest = row.last_started + self.timeout + CLOCK_SKEW
+        match = next((f for f in row.found if f.body == row.body and f.sid not in taken
+                      and row.last_started - CLOCK_SKEW <= f.created_at <= latest), None)
+        attempt = sa.update(OutboundAttempt).where(OutboundAttempt.message_id == row.id,
+                                                   OutboundAttempt.number == row.attempts)
+        if match is None:
+            sess.execute(attempt.values(outcome="lost", finished_at=now))
+            return False
+        taken.add(match.sid)
+        sess.execute(attempt.values(outcome="found", twilio_sid=match.sid, finished_at=now))
+        msg = sess.get(OutboundMessage, row.id, with_for_update=True)
+        accepted(msg, match.sid, match.status, now)
+        if msg.status in ("failed", "undelivered") and match.error_code:
+            msg.error_code = match.error_code
+        self._clear_lease(msg, token)
+        self.stats.reconciled += 1
+        log.info("outbound %s: attempt %s had reached Twilio (%s); not sent again", row.id, row.attempts, match.sid)
+        return True
+
+    def _send_time(self, row: _Row, now: datetime) -> datetime:
+        if row.source in IMMEDIATE_SOURCES:
+            return now
+        window = window_from_hours(*row.clinic_window) if row.clinic_window else self.window
+        zones = zones_to_use(now, override=row.zone, phone=row.phone, fallback=self.default_zone)
+        return next_send_time(now, window, zones)
+
+    # --- 3 and 4. attempt, send, record ------------------------------------------------------
+
+    def _send_all(self, token: str, jobs: list[Job]) -> None:
+        while jobs:
+            granted = self.limiter.acquire(len(jobs)) if not self.stop.is_set() else 0
+            if not granted:  # told to stop: give the rest back for another worker right away
+                with self.sessions() as sess, sess.begin():
+                    release(sess, token, [j.id for j in jobs])
+                return
+            chunk, jobs = jobs[:granted], jobs[granted:]
+            chunk = self._begin_attempts(token, chunk)
+            unsubscribed: set[str] = set()
+            for job in chunk:
+                if self.stop.is_set():
+                    break  # unsent jobs keep outcome None and are withdrawn below
+                if job.phone in unsubscribed:
+                    job.outcome = OPTED_OUT  # Twilio just said 21610 for this number: no second call
+                    continue
+                job.outcome = self._call(job)
+                if isinstance(job.outcome, SendError) and job.outcome.code == OPTED_OUT:
+                    unsubscribed.add(job.phone)
+            self._record(token, chunk)
+
+    def _begin_attempts(self, token: str, chunk: list[Job]) -> list[Job]:
+        """Commit a pending attempt for each job we still may send; drop the others."""
+        m = OutboundMessage
+        now = self.now()
+        ids = [j.id for j in chunk]
+        with self.sessions() as sess, sess.begin():
+            # Consent at send time: a STOP committed since planning cancels the text here.
+            stopped = list(sess.scalars(
+                sa.select(m.id).join(Subscriber, Subscriber.id == m.subscriber_id)
+                .where(m.id.in_(ids), Subscriber.status == "opted_out")))
+            for message_id in stopped:
+                self._finish(sess, message_id, token, status="cancelled")
+                self.stats.cancelled += 1
+            live = [i for i in ids if i not in set(stopped)]
+            if not live:
+                return []
+            # The lease is the fence: only the claim that holds it (and a row with no sid yet,
+            # which a status callback may have just supplied) gets to call Twilio.
+            numbers = dict(sess.execute(
+                sa.update(m)
+                .where(m.id.in_(live), m.lease_token == token, m.status == "sending", m.twilio_sid.is_(None))
+                .values(attempts=m.attempts + 1, lease_until=now + self.lease)
+                .returning(m.id, m.attempts)
+                .execution_options(synchronize_session=False)).all())
+            if numbers:
+                sess.execute(sa.insert(OutboundAttempt), [
+                    {"message_id": i, "number": n, "outcome": "pending", "started_at": now} for i, n in numbers.items()])
+        kept = [j for j in chunk if j.id in numbers]
+        for job in kept:
+            job.number = numbers[job.id]
+        return kept
+
+    def _call(self, job: Job) -> Sent | SendError:
+        url = f"{self.callback}?o={job.id}&a={job.number}"
+        try:
+            return self.sender.send(job.phone, job.body, url)
+        except SendError as exc:
+            return exc
+        except Exception as exc:  # noqa: BLE001 - a bug in a sender must not look like "not sent"
+            log.exception("outbound %s: sender raised", job.id)
+            return SendError(UNKNOWN, "error", type(exc).__name__)
+
+    def _record(self, token: str, chunk: list[Job]) -> None:
+        if not chunk:
+            return
+        now = self.now()
+        with self.sessions() as sess, sess.begin():
+            rows = {r.id: r for r in sess.scalars(
+                sa.select(OutboundMessage).where(OutboundMessage.id.in_([j.id for j in chunk])).with_for_update())}
+            for job in chunk:
+                self._apply(sess, rows[job.id], job, token, now)
+
+    def _apply(self, sess, row: OutboundMessage, job: Job, token: str, now: datetime) -> None:
+        attempt = sa.update(OutboundAttempt).where(OutboundAttempt.message_id == job.id,
+                                                   OutboundAttempt.number == job.number)
+        result = job.outcome
+        if result is None or result == OPTED_OUT:
+            # Never called (stopping, or the number just opted out): as if no attempt began.
+            sess.execute(sa.delete(OutboundAttempt).where(OutboundAttempt.message_id == job.id,
+                                                          OutboundAttempt.number == job.number))
+            if row.lease_token == token and row.status == "sending":
+                row.attempts -= 1
+                row.status = "queued" if result is None else "cancelled"
+                row.lease_until = row.lease_token = None
+                if result == OPTED_OUT:
+                    self.stats.cancelled += 1
+            return
+        if isinstance(result, Sent):
+            sess.execute(attempt.values(outcome="accepted", twilio_sid=result.sid, finished_at=now))
+            accepted(row, result.sid, result.status, now)
+            self._clear_lease(row, token)
+            self.stats.sent += 1
+            return
+        outcome = {RETRY: "retry", UNKNOWN: "unknown", PERMANENT: "rejected"}[result.kind]
+        sess.execute(attempt.values(outcome=outcome, error_code=result.code, finished_at=now))
+        if row.lease_token != token or row.status != "sending":
+            return  # the lease was lost meanwhile; whoever holds it now decides
+        row.error_code = (result.code or "")[:16] or None
+        row.lease_until = row.lease_token = None
+        if result.kind == PERMANENT:
+            row.status = "failed"
+            self.stats.failed += 1
+            if result.code == OPTED_OUT:
+                opt_out_from_21610(sess, row.subscriber_id, f"outbound {row.id}", now)
+            log.warning("outbound %s to %s failed: Twilio error %s", row.id, mask(row.phone), result.code)
+        elif result.kind == RETRY and row.attempts >= self.max_attempts:
+            row.status = "failed"
+            self.stats.failed += 1
+        else:
+            # UNKNOWN always comes back, even after the last attempt: the next claim looks the
+            # message up before deciding between "sent" and "failed".
+            row.status = "queued"
+            row.due_at = now + self._backoff(row.id, row.attempts)
+            self.stats.retried += 1
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _finish(self, sess, message_id: int, token: str, *, status: str, due_at: datetime | None = None) -> None:
+        values = {"status": status, "lease_until": None, "lease_token": None}
+        if due_at is not None:
+            values["due_at"] = due_at
+        m = OutboundMessage
+        sess.execute(sa.update(m).where(m.id == message_id, m.lease_token == token, m.status == "sending")
+                     .values(**values).execution_options(synchronize_session=False))
+
+    @staticmethod
+    def _clear_lease(row: OutboundMessage, token: str) -> None:
+        if row.lease_token == token:
+            row.lease_until = row.lease_token = None
+
+    def _backoff(self, message_id: int, attempts: int) -> timedelta:
+        """Exponential, capped, with up to 10% jitter fixed per (row, attempt), so rows that
+        failed together (a 429 burst) do not all come back in the same second."""
+        base = min(RETRY_CAP, self.retry_base * (2 ** max(0, attempts - 1)))
+        digest = hashlib.sha256(f"{message_id}:{attempts}".encode()).digest()
+        return base * (1 + digest[0] / 255 / 10)
+
+
+@click.command("worker")
+@click.option("--drain", is_flag=True, help="send everything due now, then exit")
+@with_appcontext
+def worker_command(drain: bool) -> None:
+    """Send due texts (runs until SIGTERM; --drain exits when nothing is due)."""
+    stop = threading.Event()
+
+    def _stop(signum, _frame):
+        log.info("worker: signal %s, finishing the current text", signum)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop)
+    worker = Worker(current_app._get_current_object(), stop=stop)
+    log.info("worker started (%s)", "drain" if drain else "forever")
+    if drain:
+        worker.drain()
+    else:
+        worker.run_forever()
+    log.info("worker stopped: %s", worker.stats.line())
+    click.echo(f"worker: {worker.stats.line()}")
