@@ -305,12 +305,19 @@ class Worker:
         with self.sessions() as sess, sess.begin():
             rows = {r.id: r for r in sess.scalars(
                 sa.select(OutboundMessage).where(OutboundMessage.id.in_([j.id for j in chunk])).with_for_update())}
-            for job in chunk:
-                self._apply(sess, rows[job.id], job, token, now)
+            finished = [self._apply(sess, rows[job.id], job, token, now) for job in chunk]
+            finished = [f for f in finished if f is not None]
+            if finished:  # one executemany for the whole chunk
+                a = OutboundAttempt
+                sess.flush()
+                sess.connection().execute(
+                    sa.update(a).where(a.message_id == sa.bindparam("m"), a.number == sa.bindparam("n"))
+                    .values(outcome=sa.bindparam("o"), twilio_sid=sa.bindparam("sid"),
+                            error_code=sa.bindparam("code"), finished_at=now),
+                    finished)
 
-    def _apply(self, sess, row: OutboundMessage, job: Job, token: str, now: datetime) -> None:
-        attempt = sa.update(OutboundAttempt).where(OutboundAttempt.message_id == job.id,
-                                                   OutboundAttempt.number == job.number)
+    def _apply(self, sess, row: OutboundMessage, job: Job, token: str, now: datetime) -> dict | None:
+        """Apply one call's outcome to its row; returns the attempt's outcome to store."""
         result = job.outcome
         if result is None or result == OPTED_OUT:
             # Never called (stopping, or the number just opted out): as if no attempt began.
@@ -322,17 +329,17 @@ class Worker:
                 row.lease_until = row.lease_token = None
                 if result == OPTED_OUT:
                     self.stats.cancelled += 1
-            return
+            return None
+        attempt = {"m": job.id, "n": job.number, "sid": None, "code": None}
         if isinstance(result, Sent):
-            sess.execute(attempt.values(outcome="accepted", twilio_sid=result.sid, finished_at=now))
             accepted(row, result.sid, result.status, now)
             self._clear_lease(row, token)
             self.stats.sent += 1
-            return
+            return {**attempt, "o": "accepted", "sid": result.sid}
         outcome = {RETRY: "retry", UNKNOWN: "unknown", PERMANENT: "rejected"}[result.kind]
-        sess.execute(attempt.values(outcome=outcome, error_code=result.code, finished_at=now))
+        attempt.update(o=outcome, code=result.code)
         if row.lease_token != token or row.status != "sending":
-            return  # the lease was lost meanwhile; whoever holds it now decides
+            return attempt  # the lease was lost meanwhile; whoever holds it now decides
         row.error_code = (result.code or "")[:16] or None
         row.lease_until = row.lease_token = None
         if result.kind == PERMANENT:
@@ -350,6 +357,7 @@ class Worker:
             row.status = "queued"
             row.due_at = now + self._backoff(row.id, row.attempts)
             self.stats.retried += 1
+        return attempt
 
     # --- helpers -----------------------------------------------------------------------------
 

@@ -118,7 +118,17 @@ class Lexicon:
         return None
 
     def keyword_locale(self, text: str) -> str | None:
-        """The locale whose own keyword or greeting this whole message is (not English)."""
+        """The locale whose own keyword or greeting this whole message is (not English).
+
+        A word that is also an English keyword ("MENU", Spanish "MENÚ" folded) says nothing about
+        the language: English keywords work for everyone, so it keeps the default language.
+        """
+        source = self.locales.get(self.source)
+        if source is not None:
+            forms = source.forms(text)
+            first = source.forms(normalize(text).split(" ")[0])
+            if any(forms & ws for ws in source.words.values()) or first & source.words.get(TRIALS, frozenset()):
+                return None
         for locale, words in self.locales.items():
             if locale == self.source or locale not in self.names:
                 continue

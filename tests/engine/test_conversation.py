@@ -164,3 +164,14 @@ def test_a_locales_own_words_do_not_fire_for_others():
 
 def test_greeting_later_does_not_switch_language():
     assert turn(active(), "hola").state.locale == "en"
+
+
+def test_an_english_keyword_that_is_also_a_locale_word_keeps_english():
+    lexicon = Lexicon.build(
+        {"en": {"fold_accents": True, "menu": ["MENU"], "opt_out": ["STOP"]},
+         "es": {"fold_accents": True, "menu": ["MENÚ"], "greetings": ["HOLA"]}},
+        {"en": "ENGLISH", "es": "ESPAÑOL"},
+    )
+    assert converse(State(), "MENU", T0, TREE, lexicon).state.locale == "en"
+    assert converse(State(), "menú", T0, TREE, lexicon).state.locale == "en"
+    assert converse(State(), "hola", T0, TREE, lexicon).state.locale == "es"
