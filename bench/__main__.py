@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import webhook
+from . import worker as worker_bench
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,6 +100,7 @@ def main() -> None:
     ]
     lines += [f"| {n} | {kb / 1024:.1f} |" for n, kb in mem]
     lines += ["", *segment_costs()]
+    lines += ["", *worker_bench.section()]  # needs PostgreSQL (see bench/worker.py)
     out = ROOT / "docs" / "performance.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text("\n".join(lines) + "\n")

@@ -30,6 +30,7 @@ from .messaging import PERMANENT, RETRY, UNKNOWN, SendError, Sent, sender_for
 from .messaging.claim import claim, release
 from .messaging.delivery import OPTED_OUT, accepted, opt_out_from_21610
 from .messaging.ratelimit import RateLimiter
+from .messaging.reconcile import best_match, lookup
 from .messaging.window import next_send_time, window_from, window_from_hours, zones_to_use
 from .models import Clinic, Enrollment, EnrollmentMessage, OutboundAttempt, OutboundMessage, Subscriber
 from .phones import mask
@@ -39,9 +40,11 @@ log = logging.getLogger(__name__)
 # Texts a caller asked for by pressing a key a moment ago: the daytime window is for texts we
 # start, not for answers the person is waiting for.
 IMMEDIATE_SOURCES = frozenset({"voice_handoff", "trials_handoff"})
-CLOCK_SKEW = timedelta(minutes=5)  # between our clock and Twilio's, when matching a lookup
 RETRY_CAP = timedelta(hours=1)
 IN_DOUBT = ("pending", "unknown")
+# A clinic stopped the series (or it expired) while the text was claimed: cancel_queued only
+# reaches queued rows, so the worker checks again before the call.
+ENDED = frozenset({"stopped", "expired", "failed"})
 
 
 @dataclass
@@ -84,6 +87,7 @@ class _Row:
     clinic_window: tuple[int, int] | None
     last_outcome: str | None
     last_started: datetime | None
+    enrollment_ended: bool = False
     found: list = field(default_factory=list)
     lookup_failed: SendError | None = None
 
@@ -114,7 +118,12 @@ class Worker:
 
     def run_forever(self) -> None:
         while not self.stop.is_set():
-            if self.run_once() == 0:
+            try:
+                claimed = self.run_once()
+            except Exception:  # noqa: BLE001 - a database or network blip must not end the worker
+                log.exception("worker: batch failed; its leases expire and another pass retries")
+                claimed = 0
+            if claimed == 0:
                 self.stop.wait(self.poll)
 
     def drain(self) -> Stats:
@@ -126,7 +135,7 @@ class Worker:
     def run_once(self) -> int:
         """Claim one batch and see it through. Returns how many rows were claimed."""
         with self.sessions() as sess, sess.begin():
-            leased = claim(sess, self.now(), self.batch, self.lease)
+            leased = claim(sess, self.now(), self._batch_size(), self.lease)
         if not leased.ids:
             return 0
         self.stats.claimed += len(leased.ids)
@@ -134,13 +143,20 @@ class Worker:
         self._send_all(leased.token, jobs)
         return len(leased.ids)
 
+    def _batch_size(self) -> int:
+        """With a rate limit, no more than a quarter lease's worth of sends: rows claimed and
+        then left waiting for tokens are rows no other worker can take."""
+        if not self.limiter.enabled:
+            return self.batch
+        return max(1, min(self.batch, int(self.limiter.rate * self.lease.total_seconds() / 4)))
+
     # --- 2. plan -----------------------------------------------------------------------------
 
     def _plan(self, token: str, ids: list[int]) -> list[Job]:
         rows = self._load(token, ids)
         for row in rows:
-            if row.last_outcome in IN_DOUBT:
-                self._lookup(row)
+            if row.last_outcome in IN_DOUBT:  # outside any transaction: it is a REST call
+                row.found, row.lookup_failed = lookup(self.sender, row.phone, row.last_started)
         now = self.now()
         jobs: list[Job] = []
         with self.sessions() as sess, sess.begin():
@@ -148,7 +164,7 @@ class Worker:
             for row in rows:
                 if row.last_outcome in IN_DOUBT and self._reconcile(sess, row, token, taken, now):
                     continue
-                if row.consent == "opted_out":
+                if row.consent == "opted_out" or row.enrollment_ended:
                     self._finish(sess, row.id, token, status="cancelled")
                     self.stats.cancelled += 1
                     continue
@@ -169,7 +185,7 @@ class Worker:
         query = (
             sa.select(m.id, m.phone, m.body, m.subscriber_id, m.attempts, m.source, m.send_timezone,
                       Enrollment.timezone, Subscriber.status, Clinic.window_start_hour,
-                      Clinic.window_end_hour, a.outcome, a.started_at)
+                      Clinic.window_end_hour, a.outcome, a.started_at, Enrollment.status)
             .join(Subscriber, Subscriber.id == m.subscriber_id)
             .outerjoin(EnrollmentMessage, EnrollmentMessage.message_id == m.id)
             .outerjoin(Enrollment, Enrollment.id == EnrollmentMessage.enrollment_id)
@@ -183,16 +199,8 @@ class Worker:
         return [_Row(id=r[0], phone=r[1], body=r[2], subscriber_id=r[3], attempts=r[4], source=r[5],
                      zone=r[6] or r[7], consent=r[8],
                      clinic_window=(r[9], r[10]) if r[9] is not None else None,
-                     last_outcome=r[11], last_started=r[12]) for r in result]
-
-    def _lookup(self, row: _Row) -> None:
-        """Ask Twilio what it holds for this number since the doubtful attempt began."""
-        try:
-            row.found = self.sender.find(row.phone, row.last_started - CLOCK_SKEW)
-        except SendError as exc:
-            row.lookup_failed = exc
-        except Exception as exc:  # noqa: BLE001 - a failed lookup must never become a blind send
-            row.lookup_failed = SendError(UNKNOWN, "lookup", type(exc).__name__)
+                     last_outcome=r[11], last_started=r[12], enrollment_ended=r[13] in ENDED)
+                for r in result]
 
     def _sids_in_use(self, sess, rows: list[_Row]) -> set[str]:
         sids = {f.sid for r in rows for f in r.found}
@@ -207,9 +215,7 @@ class Worker:
             self._finish(sess, row.id, token, status="queued", due_at=now + self._backoff(row.id, row.attempts))
             self.stats.retried += 1
             return True
-        latest = row.last_started + self.timeout + CLOCK_SKEW
-        match = next((f for f in row.found if f.body == row.body and f.sid not in taken
-                      and row.last_started - CLOCK_SKEW <= f.created_at <= latest), None)
+        match = best_match(row.found, body=row.body, started=row.last_started, timeout=self.timeout, taken=taken)
         attempt = sa.update(OutboundAttempt).where(OutboundAttempt.message_id == row.id,
                                                    OutboundAttempt.number == row.attempts)
         if match is None:
@@ -236,12 +242,16 @@ class Worker:
     # --- 3 and 4. attempt, send, record ------------------------------------------------------
 
     def _send_all(self, token: str, jobs: list[Job]) -> None:
+        renewed = self.now()
         while jobs:
             granted = self.limiter.acquire(len(jobs)) if not self.stop.is_set() else 0
             if not granted:  # told to stop: give the rest back for another worker right away
                 with self.sessions() as sess, sess.begin():
                     release(sess, token, [j.id for j in jobs])
                 return
+            if self.now() - renewed > self.lease / 3:  # waiting for tokens: keep what we hold
+                jobs, renewed = self._renew(token, jobs), self.now()
+                granted = min(granted, len(jobs))
             chunk, jobs = jobs[:granted], jobs[granted:]
             chunk = self._begin_attempts(token, chunk)
             unsubscribed: set[str] = set()
@@ -256,16 +266,29 @@ class Worker:
                     unsubscribed.add(job.phone)
             self._record(token, chunk)
 
+    def _renew(self, token: str, jobs: list[Job]) -> list[Job]:
+        m = OutboundMessage
+        with self.sessions() as sess, sess.begin():
+            held = set(sess.scalars(
+                sa.update(m).where(m.id.in_([j.id for j in jobs]), m.lease_token == token, m.status == "sending")
+                .values(lease_until=self.now() + self.lease).returning(m.id)
+                .execution_options(synchronize_session=False)))
+        return [j for j in jobs if j.id in held]
+
     def _begin_attempts(self, token: str, chunk: list[Job]) -> list[Job]:
         """Commit a pending attempt for each job we still may send; drop the others."""
         m = OutboundMessage
         now = self.now()
         ids = [j.id for j in chunk]
         with self.sessions() as sess, sess.begin():
-            # Consent at send time: a STOP committed since planning cancels the text here.
+            # Consent at send time: a STOP committed since planning cancels the text here, as
+            # does the clinic stopping the enrollment.
+            ended = (sa.select(EnrollmentMessage.message_id)
+                     .join(Enrollment, Enrollment.id == EnrollmentMessage.enrollment_id)
+                     .where(EnrollmentMessage.message_id.in_(ids), Enrollment.status.in_(ENDED)))
             stopped = list(sess.scalars(
                 sa.select(m.id).join(Subscriber, Subscriber.id == m.subscriber_id)
-                .where(m.id.in_(ids), Subscriber.status == "opted_out")))
+                .where(m.id.in_(ids), sa.or_(Subscriber.status == "opted_out", m.id.in_(ended)))))
             for message_id in stopped:
                 self._finish(sess, message_id, token, status="cancelled")
                 self.stats.cancelled += 1

@@ -12,8 +12,7 @@ import sqlalchemy as sa
 
 from service.models import OutboundAttempt, OutboundMessage
 from tests.support.outbound import (LA, NYC, app, attempts, drain, fake, message, queue, queue_many,  # noqa: F401
-                                    row_ids_seen, start_worker, statuses, wait_for, worker, worker_config,
-                                    worker_env)
+                                    row_ids_seen, start_worker, statuses, wait_for, worker_env)
 
 
 class Died(BaseException):
@@ -116,3 +115,21 @@ def test_sigkill_mid_batch_then_the_rest_is_sent_exactly_once(app, fake, databas
     assert set(seen) == all_ids and set(seen.values()) == {1}, seen  # every text once, none skipped
     assert statuses(app) == {"sent": total}
     assert found and found <= reached  # the in-flight ones were found at Twilio, not re-sent
+
+
+def test_fake_sender_models_a_lost_answer_too(app, clock):
+    """The in-memory FakeSender (SMS_BACKEND=fake) supports the same reconcile path."""
+    from service.messaging import UNKNOWN, SendError
+    from service.messaging.fake import FakeSender
+
+    sender = FakeSender(clock=clock)
+    lost = SendError(UNKNOWN, "timeout")
+    lost.reached = True  # stored, then the answer is lost
+    sender.fail_next.append(lost)
+    app.extensions["sms_sender"] = sender
+    row_id = queue(app, LA, "fake backend")
+    drain(app)
+    assert [a.outcome for a in attempts(app, row_id)] == ["unknown"]
+    clock.current = message(app, row_id).due_at
+    assert drain(app).reconciled == 1
+    assert sender.bodies_to(LA) == ["fake backend"] and message(app, row_id).twilio_sid == sender.sent[0].sid

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.messaging.ratelimit import RateLimiter
-from tests.support.outbound import (app, drain, fake, queue_many, start_worker, wait_for, worker,  # noqa: F401
-                                    worker_config, worker_env)
+from tests.support.outbound import app, fake, queue_many, start_worker, worker, worker_env  # noqa: F401
 
 
 class FakeTime:
@@ -103,3 +102,32 @@ def test_rate_holds_across_worker_processes(app, fake, database_url):
         for j in range(i + capacity + 2, total):
             assert times[j] - times[i] >= (j - i + 1 - capacity - 2) / rate, (i, j)
     assert times[-1] - times[0] >= (total - capacity - 2) / rate
+
+
+def test_rate_limited_batches_are_small_and_keep_their_lease(app, fake, clock, monkeypatch):
+    """Claimed rows waiting for tokens keep their lease (renewed), so no other worker takes them;
+    and a rate-limited worker claims only about a quarter lease's worth at a time."""
+    from datetime import timedelta
+
+    from service.messaging.claim import claim
+
+    app.config.update(SEND_RATE_PER_SECOND=2, LEASE_SECONDS=8)
+    queue_many(app, 20, phones=4)
+    t = FakeTime()
+    stolen = []
+
+    def wait(seconds):
+        t.wait(seconds)
+        clock.advance(seconds=seconds)  # the app clock moves with the limiter's
+        with app.extensions["db_sessionmaker"]() as sess, sess.begin():
+            stolen.extend(claim(sess, clock(), 100, timedelta(seconds=8)).ids)  # a second worker
+        return False
+
+    w = worker(app)
+    assert w._batch_size() == 4  # 2/s x 8 s / 4
+    monkeypatch.setattr(w, "_batch_size", lambda: 20)  # one big batch: 10 s of sending > the lease
+    w.limiter = RateLimiter(app.extensions["db_sessionmaker"], 2, now=t, wait=wait)
+    with app.app_context():
+        assert w.run_once() == 20
+    assert stolen == [] and w.stats.sent == 20 and len(fake.created()) == 20
+    assert t.now - 1_000_000.0 >= 9.9  # it really did outlast the first lease

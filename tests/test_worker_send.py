@@ -3,7 +3,6 @@ re-checking consent at send time; claims are leased."""
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -46,10 +45,9 @@ def test_basic_auth_is_what_the_fake_checks(app, fake):
     assert bad.status_code == 401 and bad.json()["code"] == 20003
     good = requests.post(url, data={"To": LA, "From": FROM, "Body": "x"}, auth=(ACCOUNT_SID, TOKEN), timeout=5)
     assert good.status_code == 201 and good.json()["status"] == "queued"
-    assert base64.b64encode(f"{ACCOUNT_SID}:{TOKEN}".encode())  # the pair the app is configured with
 
 
-def test_messaging_service_sid_replaces_from(app, fake, worker_config):
+def test_messaging_service_sid_replaces_from(app, fake):
     app.config["TWILIO_MESSAGING_SERVICE_SID"] = "MG" + "3" * 32
     app.extensions.pop("sms_sender", None)
     queue(app, LA, "hello")
@@ -159,3 +157,52 @@ def test_rows_of_other_statuses_are_left_alone(app, fake, clock):
         sess.execute(sa.update(OutboundMessage).where(OutboundMessage.id == ids[1]).values(status="delivered"))
     assert drain(app).claimed == 1
     assert [m["body"] for m in fake.created()] == ["row 2"]
+
+
+def _enrolled_row(app, body: str) -> tuple[int, int]:
+    from datetime import date, datetime, timezone
+
+    from service.models import Clinic, Enrollment, EnrollmentMessage
+
+    row_id = queue(app, LA, body)
+    with app.extensions["db_sessionmaker"]() as sess, sess.begin():
+        clinic = Clinic(name="North")
+        sess.add(clinic)
+        sess.flush()
+        enrollment = Enrollment(clinic_id=clinic.id, subscriber_id=sess.get(OutboundMessage, row_id).subscriber_id,
+                                categories="hormone", locale="en", timezone="America/Los_Angeles",
+                                start_date=date(2026, 11, 1), status="active", consent_attested_by="x",
+                                created_by="x", created_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+                                expires_at=datetime(2026, 11, 8, tzinfo=timezone.utc))
+        sess.add(enrollment)
+        sess.flush()
+        sess.add(EnrollmentMessage(enrollment_id=enrollment.id, message_id=row_id, step="hormone.1"))
+        return row_id, enrollment.id
+
+
+def test_clinic_stopping_the_series_while_a_text_is_claimed_cancels_it(app, fake, clock, monkeypatch):
+    """cancel_queued cannot reach a claimed ("sending") row; the worker checks before the call."""
+    from service import worker as worker_mod
+    from service.clinics.enroll import stop
+    from service.models import Enrollment
+
+    row_id, enrollment_id = _enrolled_row(app, "day 3 text")
+    original = worker_mod.Worker._begin_attempts
+
+    def clinic_stops_then_begin(self, token, chunk):
+        with app.extensions["db_sessionmaker"]() as sess, sess.begin():
+            assert stop(sess, sess.get(Enrollment, enrollment_id), actor="staff:n@x", now=clock())
+        return original(self, token, chunk)
+
+    monkeypatch.setattr(worker_mod.Worker, "_begin_attempts", clinic_stops_then_begin)
+    assert drain(app).cancelled == 1
+    assert message(app, row_id).status == "cancelled" and fake.requests == []
+
+
+def test_a_row_of_an_ended_enrollment_is_not_sent(app, fake):
+    from service.models import Enrollment
+
+    row_id, enrollment_id = _enrolled_row(app, "expired series")
+    with app.extensions["db_sessionmaker"]() as sess, sess.begin():
+        sess.get(Enrollment, enrollment_id).status = "expired"  # row left queued (no sweep yet)
+    assert drain(app).cancelled == 1 and fake.requests == []
