@@ -199,7 +199,7 @@ def _text_the_list(resp: VoiceResponse, speaker: _Speaker, call_sid: str, caller
                              radius=current_app.config["TRIALS_RADIUS_MILES"], now=now)
         if sub.status == "new":
             # Pressing 9 is the caller's request for a text; the first text says "not medical advice".
-            record_consent(sess, sub, "opt_in", "voice_keypress", "9", now, channel="voice")
+            record_consent(sess, sub, "opt_in", "voice_request", "9", now, channel="voice")
             sub.status, sub.locale = "active", locale
             enqueue(sess, sub, current_app.extensions["line"].renderer.render_text("welcome", locale),
                     dedupe_key=f"{prefix}welcome", source="trials_handoff", now=now, topic="trials")

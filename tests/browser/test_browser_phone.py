@@ -1,7 +1,8 @@
 """The browser phone in Chromium: text and call the line through /simulator and check what shows.
 
-Serves the app on a free local port (werkzeug, in a thread) and drives Debian's Chromium. Saves
-docs/browser-phone.png, the screenshot the README shows.
+Serves the app on a free local port (werkzeug, in a thread) and drives Debian's Chromium. With
+UPDATE_SCREENSHOT=1 it rewrites docs/browser-phone.png, the screenshot the README shows; otherwise
+it saves the screenshot under the test's tmp_path so a test run never dirties the checkout.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def served(app):
 
 
 @pytest.mark.browser
-def test_text_then_call_the_line_in_spanish(served, app):
+def test_text_then_call_the_line_in_spanish(served, app, tmp_path):
     require(os.path.exists("/usr/bin/chromium"), "Chromium (/usr/bin/chromium) is needed for browser tests")
     from playwright.sync_api import expect
 
@@ -76,8 +77,9 @@ def test_text_then_call_the_line_in_spanish(served, app):
         expect(log.locator("li.say", has_text=voice.line("es", "voice_item_option", label="Qué es", key=1).text)
                ).not_to_have_count(0)
         expect(page.get_by_test_id("documents")).to_contain_text("POST /twilio/voice/input → 200")
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT))
+        shot = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOT") == "1" else tmp_path / SCREENSHOT.name
+        page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 10_000
 
         # The "press 9" text shows in the thread as queued, in Spanish, with the SMS wording.
         page.click("#tab-messages")

@@ -109,7 +109,7 @@ def test_press_9_queues_the_list_once(twilio, synced, db, app):
     sub = db.one(sa.select(Subscriber).where(Subscriber.phone == CALLER))
     assert sub.status == "active"
     assert [(e.kind, e.source, e.channel) for e in db.all(sa.select(ConsentEvent))] == [
-        ("opt_in", "voice_keypress", "voice")]
+        ("opt_in", "voice_request", "voice")]
     # Twilio retries the webhook: nothing is queued twice.
     post(twilio, f"{RESULT_PATH}?locale=en&zip=94110", Digits="9", call_sid="CA" + "9" * 32)
     assert db.count(OutboundMessage) == 2
