@@ -45,6 +45,17 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).casefold()
 
 
+_WORD_THEN_DIGITS = re.compile(r"^(\D+?)(\d[\d-]*)$")
+
+
+def command_words(norm: str) -> list[str]:
+    """Split a normalized command into words. Chinese, Korean and Japanese writers often leave
+    out the space before the ZIP ("试验94110"), so a first word ending in digits is split there."""
+    first, *rest = norm.split(" ")
+    joined = _WORD_THEN_DIGITS.match(first)
+    return [joined.group(1), joined.group(2), *rest] if joined else [first, *rest]
+
+
 def fold_accents(text: str) -> str:
     """'más' -> 'mas'. Only for matching, never for display."""
     decomposed = unicodedata.normalize("NFD", text)
@@ -126,7 +137,7 @@ class Lexicon:
         source = self.locales.get(self.source)
         if source is not None:
             forms = source.forms(text)
-            first = source.forms(normalize(text).split(" ")[0])
+            first = source.forms(command_words(normalize(text))[0])
             if any(forms & ws for ws in source.words.values()) or first & source.words.get(TRIALS, frozenset()):
                 return None
         for locale, words in self.locales.items():
@@ -135,7 +146,7 @@ class Lexicon:
             forms = words.forms(text)
             if forms & words.greetings or any(forms & ws for ws in words.words.values()):
                 return locale
-            if words.forms(normalize(text).split(" ")[0]) & words.words.get(TRIALS, frozenset()):
+            if words.forms(command_words(normalize(text))[0]) & words.words.get(TRIALS, frozenset()):
                 return locale  # "ENSAYOS 94110": a command word with arguments
         return None
 
@@ -144,7 +155,7 @@ class Lexicon:
 
         Unlike other keywords this one takes arguments, so only its first word must match.
         """
-        first, *rest = normalize(text).split(" ")
+        first, *rest = command_words(normalize(text))
         folded = fold_accents(first)
         for words in (self.locales.get(self.source), self.locales.get(locale)):
             if words is not None:

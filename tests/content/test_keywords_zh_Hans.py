@@ -96,3 +96,19 @@ def test_every_keyword_printed_in_a_footer_is_accepted():
         word = text.split("，")[-1 if name == "topic_footer" else 0].split(" = ")[0]
         assert LEX.classify(word, "zh-Hans") == kind, (name, word)
     assert LEX.classify(catalog.string("zh-Hans", "menu_footer").split("，")[1].split(" = ")[0], "zh-Hans") == kw.OPT_OUT
+
+
+@pytest.mark.parametrize("text, locale, args", [
+    ("试验94110", "zh-Hans", ("94110",)),
+    ("临床试验94110 HR+", "zh-Hans", ("94110", "hr+")),
+    ("試驗94110", "zh-Hant", ("94110",)),
+    ("임상시험94110", "ko", ("94110",)),
+    ("TRIALS94110", "en", ("94110",)),
+    ("TRIALS", "en", ()),
+])
+def test_trials_word_written_without_a_space_before_the_zip(text, locale, args):
+    assert LEX.trials_args(text, locale) == args
+
+
+def test_a_chinese_trials_word_glued_to_a_zip_starts_in_chinese():
+    assert LEX.keyword_locale("试验94110") == "zh-Hans"

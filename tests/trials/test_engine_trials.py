@@ -92,3 +92,13 @@ def test_stop_and_red_flags_still_win(line):
     assert turn(line, "STOP").state.status == "opted_out"
     t = turn(line, "TRIALS fever 94110")
     assert [r.key for r in t.replies] == ["safety"]
+
+
+def test_a_zip_glued_to_the_command_word_still_searches():
+    catalog = load_catalog(("en", "zh-Hans"))
+    tree, lexicon = MenuTree.from_content(catalog.content), load_lexicon(["en", "zh-Hans"])
+    zh = State(status="active", locale="zh-Hans", last_seen=NOW)
+    t = converse(zh, "试验94110", NOW, tree, lexicon)
+    assert trials_reply(t)["zip"] == "94110"
+    assert trials_reply(converse(State(status="active", last_seen=NOW), "TRIALS94110 TNBC", NOW, tree, lexicon)) == {
+        "page": "0", "subtype": "TNBC", "zip": "94110"}
