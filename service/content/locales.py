@@ -9,6 +9,16 @@ from pathlib import Path
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN = "messages"
 SOURCE_LOCALE = "en"
+# Locales written right to left. Latin insertions in their texts (a subtype such as "HR+", an
+# English trial title, a phone number) are wrapped in Unicode isolates (see `isolate_ltr`) so a
+# trailing "+" or "-" stays where it was typed instead of jumping to the other end.
+RTL_LOCALES = frozenset({"ar"})
+LRI, PDI = "\u2066", "\u2069"
+
+
+def isolate_ltr(locale: str, text: str) -> str:
+    """`text` as a left-to-right island inside a right-to-left locale's sentence; unchanged elsewhere."""
+    return f"{LRI}{text}{PDI}" if locale in RTL_LOCALES and text else text
 
 # locale code -> the language's own name, as a patient would type or read it
 KNOWN_LOCALES: dict[str, str] = {

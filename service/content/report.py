@@ -15,11 +15,10 @@ from datetime import datetime, timezone
 
 from .catalog import Catalog
 from .checks import reading_grade
-from .locales import KNOWN_LOCALES, SOURCE_LOCALE, review_record
+from .locales import KNOWN_LOCALES, RTL_LOCALES, SOURCE_LOCALE, review_record
 from .render import SmsRenderer
 from .segments import count
 
-RTL = {"ar"}
 
 
 @dataclass(frozen=True)
@@ -179,7 +178,7 @@ def to_html(cells: list[Cell], summaries: list[LocaleSummary], catalog: Catalog,
         for loc in locales:
             c = per_locale[loc]
             cls = "text" + (" over" if c.segments > budget else "") + ("" if c.translated else " missing")
-            direction = " dir='rtl'" if loc in RTL else ""
+            direction = " dir='rtl'" if loc in RTL_LOCALES else ""
             meta = f"{c.segments} seg · {c.encoding} · {c.units} units" + (f" · {c.grade}" if c.grade else "")
             if not c.translated:
                 meta += " · NOT TRANSLATED (English shown)"

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..content.catalog import Catalog
-from ..content.locales import SOURCE_LOCALE
+from ..content.locales import SOURCE_LOCALE, isolate_ltr
 from ..content.segments import GSM7_BASIC, GSM7_EXTENSION, count
 from .search import Hit
 
@@ -143,7 +143,8 @@ class Composer:
               compact: bool = False) -> str:
         s = self.s
         if search.subtype:
-            lines = [s(locale, "trials_header_subtype", subtype=search.subtype, zip=search.zip, radius=search.radius)]
+            lines = [s(locale, "trials_header_subtype", subtype=isolate_ltr(locale, search.subtype), zip=search.zip,
+                       radius=search.radius)]
         else:
             lines = [s(locale, "trials_header", zip=search.zip, radius=search.radius)]
         if search.stale:
@@ -157,12 +158,12 @@ class Composer:
                 first += " " + s(locale, "trials_phase", phase=phase)
             title = shorten(gsm_safe(hit.title), title_room) if title_room else ""
             if title:
-                first += ": " + title
+                first += ": " + isolate_ltr(locale, title)
             second = s(locale, "trials_where", city=gsm_safe(hit.city) or "?", miles=distance_label(hit.miles))
             if hit.status == "NOT_YET_RECRUITING" and not compact:
                 second += ". " + s(locale, "trials_soon")
             if hit.phone:
-                second += ". " + s(locale, "trials_call", phone=gsm_safe(hit.phone))
+                second += ". " + s(locale, "trials_call", phone=isolate_ltr(locale, gsm_safe(hit.phone)))
             lines.append(f"{first}\n{second}")
         if more or not compact:
             lines.append(s(locale, "trials_more" if more else "trials_last"))
@@ -178,7 +179,8 @@ class Composer:
         if search.age_days is None:  # never synced: "none found" would be untrue
             return pack([self.s(locale, "trials_unavailable"), *self.explain(locale)])
         if search.subtype:
-            first = self.s(locale, "trials_none_subtype", subtype=search.subtype, zip=search.zip, radius=search.radius)
+            first = self.s(locale, "trials_none_subtype", subtype=isolate_ltr(locale, search.subtype), zip=search.zip,
+                           radius=search.radius)
         else:
             first = self.s(locale, "trials_none", zip=search.zip, radius=search.radius)
         if search.stale:

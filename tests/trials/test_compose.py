@@ -114,3 +114,20 @@ def test_a_translation_over_budget_is_cut_between_sentences():
     assert " ".join(parts) == long_text
     assert all(count(p).segments <= 3 for p in parts)
     assert pack(["short one", "short two"]) == ["short one\nshort two"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_latin_insertions_are_isolated_in_right_to_left_text_only(composer, locale):
+    """'HR+' inside Arabic would show as '+HR' without an isolate; other locales get none."""
+    from service.content.locales import LRI, PDI, RTL_LOCALES
+
+    [page] = composer.results(locale, Search("94110", "HR+", 50, None), worst_hits(1), 0)
+    none = composer.none_found(locale, Search("94110", "HR+", 50, 3))[0]
+    for text in (page, none):
+        if locale in RTL_LOCALES:
+            assert f"{LRI}HR+{PDI}" in text
+            assert text.count(LRI) == text.count(PDI)
+        else:
+            assert LRI not in text and PDI not in text
+    if locale in RTL_LOCALES:
+        assert f"{LRI}415-555-0100 x12345{PDI}" in page
