@@ -10,10 +10,8 @@ from __future__ import annotations
 import os
 import pathlib
 import re
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from service.content.voice import VOICES
 from tests.conftest import require
@@ -22,20 +20,10 @@ from tests.support.browser import chromium_page
 SCREENSHOT = pathlib.Path(__file__).parents[2] / "docs" / "browser-phone.png"
 
 
-@pytest.fixture
-def served(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 @pytest.mark.browser
-def test_text_then_call_the_line_in_spanish(served, app, tmp_path):
+def test_text_then_call_the_line_in_spanish(live_server, app, tmp_path):
     require(os.path.exists("/usr/bin/chromium"), "Chromium (/usr/bin/chromium) is needed for browser tests")
     from playwright.sync_api import expect
 
@@ -43,7 +31,7 @@ def test_text_then_call_the_line_in_spanish(served, app, tmp_path):
     sms = app.extensions["line"].renderer
     spanish = VOICES["es"]
     with chromium_page(viewport=(1280, 900)) as page:
-        page.goto(served + "/simulator")
+        page.goto(live_server + "/simulator")
         expect(page.get_by_test_id("my-number")).to_have_text(re.compile(r"^\+1\d{3}55501\d\d$"))  # fictional
 
         # A text: the reply bubbles are the <Message> bodies of the real webhook.

@@ -3,10 +3,8 @@ a CSV of several, see them awaiting YES, and see one turn active after the patie
 
 from __future__ import annotations
 
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.clinics.conftest import PASSWORD, make_clinic  # noqa: F401 - fixture
 from tests.conftest import require
@@ -18,16 +16,6 @@ PATIENT = "+14155550123"
 CSV = "phone,language,categories,start_date\n+12125550101,es,chemo,\n+12125550102,en,hormone;cdk46,\n+13125550103,en,bone,2026-10-20\n"
 
 
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 def test_sign_in_enroll_import_and_see_yes_turn_active(live_server, make_clinic, twilio):  # noqa: F811
