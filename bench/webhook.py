@@ -1,8 +1,11 @@
-"""Signed SMS webhook throughput: the real /twilio/sms against a bare Flask route, same run.
+"""Signed webhook throughput: the real /twilio/sms and /twilio/voice against bare Flask routes.
 
 Each server runs under gunicorn (sync workers) on 127.0.0.1; wrk replays pre-signed, distinct
-Twilio requests (unique MessageSid, 2,000 senders walking the menu) from a Lua table, because wrk
-cannot compute HMAC-SHA1 itself. Every run is bounded in time.
+Twilio requests from a Lua table, because wrk cannot compute HMAC-SHA1 itself. SMS: unique
+MessageSids, 2,000 senders walking the menu (or one hot sender). Voice: a call starts
+(POST /twilio/voice) and presses one key (POST /twilio/voice/input), unique CallSids. Every wrk run
+gets requests no earlier run sent (a repeated sid would take the cheaper idempotent path) and is
+bounded in time; so is every server.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    wrapped: int = 0  # times a wrk thread ran out of fresh requests and replayed (should be 0)
 
 
 def free_port() -> int:
@@ -50,22 +54,88 @@ def lua_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def write_requests(path: Path, base_url: str, count: int, senders: int = 2000) -> None:
+SMS_PATH, VOICE_PATH, GATHER_PATH = "/twilio/sms", "/twilio/voice", "/twilio/voice/input"
+
+
+def sms_requests(base_url: str, count: int, senders: int = 2000) -> list[tuple[str, dict, str]]:
+    """(path, form, signature) for `count` distinct inbound texts (unique MessageSid)."""
     validator = RequestValidator(TOKEN)
-    lines = ["requests = {"]
+    out = []
     for i in range(count):
         sender = f"+1415555{i % senders:04d}"
-        body = BODIES[(i // 2000) % len(BODIES)]
+        body = BODIES[(i // senders) % len(BODIES)] if senders > 1 else BODIES[i % len(BODIES)]
         sid = "SM" + uuid.uuid4().hex
         params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "1" * 32, "From": sender,
                   "To": "+18005550199", "Body": body, "NumMedia": "0", "NumSegments": "1",
                   "SmsStatus": "received", "ApiVersion": "2010-04-01"}
-        sig = validator.compute_signature(base_url + "/twilio/sms", params)
-        raw = f'wrk.format("POST", "/twilio/sms", {{["Content-Type"]="application/x-www-form-urlencoded", ["X-Twilio-Signature"]="{sig}"}}, "{lua_escape(urlencode(params))}")'
+        out.append((SMS_PATH, params, validator.compute_signature(base_url + SMS_PATH, params)))
+    return out
+
+
+def voice_requests(base_url: str, count: int, callers: int = 2000, block: int = 100) -> list[tuple[str, dict, str]]:
+    """Calls that start (POST /twilio/voice) and press one key (POST /twilio/voice/input).
+
+    In blocks: `block` call starts, then the same calls' key presses, so a call's start has been
+    answered before its gather arrives (block > connections per wrk thread). A number's first
+    call hears the language menu (1 picks English and stores it); its later calls go straight to
+    the main menu, where 1 opens the first topic.
+    """
+    validator = RequestValidator(TOKEN)
+    out = []
+    while len(out) < count:
+        calls = []
+        for _ in range(block):
+            n = len(out) // 2 + len(calls)
+            sid = "CA" + uuid.uuid4().hex
+            calls.append({"CallSid": sid, "AccountSid": "AC" + "1" * 32, "From": f"+1628555{n % callers:04d}",
+                          "To": "+18005550199", "CallStatus": "ringing", "Direction": "inbound",
+                          "ApiVersion": "2010-04-01"})
+        for params in calls:
+            out.append((VOICE_PATH, params, validator.compute_signature(base_url + VOICE_PATH, params)))
+        for params in calls:
+            params = {**params, "CallStatus": "in-progress", "Digits": "1", "FinishedOnKey": ""}
+            out.append((GATHER_PATH, params, validator.compute_signature(base_url + GATHER_PATH, params)))
+    return out[:count]
+
+
+def write_requests(path: Path, requests: list[tuple[str, dict, str]]) -> None:
+    """A wrk script replaying `requests`. Each wrk thread takes its own contiguous share (wrk runs
+    one Lua state per thread, so a shared index would send every request once per thread), and
+    `done` prints how often a thread ran out and started its share again (then sids repeat)."""
+    lines = ["requests = {"]
+    for url_path, params, sig in requests:
+        raw = (f'wrk.format("POST", "{url_path}", {{["Content-Type"]="application/x-www-form-urlencoded", '
+               f'["X-Twilio-Signature"]="{sig}"}}, "{lua_escape(urlencode(params))}")')
         lines.append(f"  {raw},")
     lines.append("}")
-    lines.append("local i = 0\nrequest = function()\n  i = i + 1\n  if i > #requests then i = 1 end\n  return requests[i]\nend")
+    lines.append(LUA_DRIVER)
     path.write_text("\n".join(lines))
+
+
+LUA_DRIVER = """
+local made, threads = 0, {}
+function setup(thread)
+  thread:set("tid", made)
+  made = made + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  local n = tonumber(args[1]) or 1
+  local share = math.floor(#requests / n)
+  first, last = tid * share + 1, (tid + 1) * share
+  i, wraps = first - 1, 0
+end
+function request()
+  i = i + 1
+  if i > last then i, wraps = first, wraps + 1 end
+  return requests[i]
+end
+function done(summary, latency, reqs)
+  local w = 0
+  for _, t in ipairs(threads) do w = w + (t:get("wraps") or 0) end
+  io.write(string.format("wrapped: %d\\n", w))
+end
+"""
 
 
 def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -81,17 +151,44 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
     raise RuntimeError("server did not start")
 
 
-def start_gunicorn(app_path: str, port: int, workers: int, env: dict) -> subprocess.Popen:
+def start_gunicorn(app_path: str, port: int, workers: int, env: dict, log: Path) -> subprocess.Popen:
+    """gunicorn in the background; its log goes to a file (a pipe nobody reads would fill and
+    stall the server)."""
     cmd = [sys.executable, "-m", "gunicorn", app_path, "--bind", f"127.0.0.1:{port}",
            "--workers", str(workers), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_ready(port, proc)
+    with open(log, "ab") as err:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        wait_ready(port, proc)
+    except RuntimeError:
+        stop(proc)
+        raise RuntimeError(f"gunicorn {app_path} did not start:\n{log.read_text()[-3000:]}") from None
     return proc
 
 
-def run_wrk(port: int, script: Path, connections: int, seconds: int) -> tuple[float, float, float, int]:
-    proc = subprocess.run(["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--latency",
-                           "-s", str(script), f"http://127.0.0.1:{port}"],
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@dataclass
+class Wrk:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    wrapped: int
+
+
+def run_wrk(port: int, script: Path, connections: int, seconds: int) -> Wrk:
+    threads = min(2, connections)
+    proc = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+                           "-s", str(script), f"http://127.0.0.1:{port}", "--", str(threads)],
                           capture_output=True, text=True, timeout=seconds + 60)
     out = proc.stdout
     found = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -111,7 +208,10 @@ def run_wrk(port: int, script: Path, connections: int, seconds: int) -> tuple[fl
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if m:
         errors += sum(int(x) for x in m.groups())
-    return rps, pct(50), pct(99), errors
+    total = re.search(r"(\d+) requests in", out)
+    wrapped = re.search(r"wrapped: (\d+)", out)
+    return Wrk(rps, pct(50), pct(99), errors, int(total.group(1)) if total else 0,
+               int(wrapped.group(1)) if wrapped else 0)
 
 
 def databases() -> list[tuple[str, str, callable]]:
@@ -146,36 +246,55 @@ def server_env(url: str, base_url: str) -> dict:
             "FLOOD_LIMIT": "0", "LOG_FORMAT": "json"}
 
 
-def run(connections=(1, 8, 32), workers=(1, 2, 4), seconds: int = 5, requests: int = 30000) -> list[Result]:
+# What each row sends. "-" for the bare routes, which return fixed TwiML whatever is sent.
+KINDS = {
+    "sms": lambda base, n: sms_requests(base, n),
+    "sms, 1 hot sender": lambda base, n: sms_requests(base, n, senders=1),
+    "voice": lambda base, n: voice_requests(base, n),
+}
+
+
+def fresh_script(tmp: Path, base_url: str, kind: str, seconds: int, expected_rps: float) -> Path:
+    """A wrk script with enough requests no earlier run sent for `seconds` at about `expected_rps`
+    (with room to spare; Result.wrapped says when it was not enough)."""
+    count = int(min(60_000, max(8_000, expected_rps * seconds * 1.5)))
+    path = tmp / f"{kind.replace(' ', '_').replace(',', '')}_{uuid.uuid4().hex[:8]}.lua"
+    write_requests(path, KINDS[kind](base_url, count))
+    return path
+
+
+def run(connections=(1, 8, 32), workers=(1, 2, 4), seconds: int = 5) -> list[Result]:
+    """Every database x gunicorn workers x target x connections; bare routes first, same run."""
     from service import migrate
 
     results: list[Result] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
         for db_name, url, cleanup in databases():
             try:
                 migrate.upgrade(url)
                 for w in workers:
-                    for target, app_path in (("bare Flask", "bench.bare:app"), ("/twilio/sms", "service.wsgi:app")):
+                    for server, app_path in (("bare", "bench.bare:app"), ("real", "service.wsgi:app")):
                         port = free_port()
                         base_url = f"http://127.0.0.1:{port}"
-                        scripts = {"2000": Path(tmp) / f"req_{port}.lua", "1 (hot)": Path(tmp) / f"hot_{port}.lua"}
-                        write_requests(scripts["2000"], base_url, requests)
-                        if target != "bare Flask":
-                            write_requests(scripts["1 (hot)"], base_url, requests // 3, senders=1)
-                        proc = start_gunicorn(app_path, port, w, server_env(url, base_url))
+                        plan = [(kind, c) for kind in ("sms", "voice") for c in connections]
+                        if server == "real":  # one sender hammering its own row lock
+                            plan.insert(len(connections), ("sms, 1 hot sender", max(connections)))
+                        proc = start_gunicorn(app_path, port, w, server_env(url, base_url), tmp / "gunicorn.log")
                         try:
-                            plan = [("2000", c) for c in connections]
-                            if target != "bare Flask":  # one sender hammering its own row lock
-                                plan.append(("1 (hot)", max(connections)))
-                            for senders, c in plan:
-                                rps, p50, p99, errors = run_wrk(port, scripts[senders], c, seconds)
-                                label = senders if target != "bare Flask" else "-"
-                                results.append(Result(target, db_name, w, c, label, rps, p50, p99, errors))
-                                print(f"{db_name:10} {target:12} w={w} c={c:3} senders={label:8} {rps:8.0f} req/s "
-                                      f"p50 {p50:6.1f} ms p99 {p99:6.1f} ms errors {errors}", flush=True)
+                            last_rps = 3000.0
+                            for kind, c in plan:
+                                script = fresh_script(tmp, base_url, kind, seconds, last_rps)
+                                r = run_wrk(port, script, c, seconds)
+                                script.unlink()
+                                last_rps = max(r.rps, 500.0) if server == "real" else last_rps
+                                target = f"bare {kind.split(',')[0]}" if server == "bare" else kind
+                                results.append(Result(target, db_name, w, c, "-" if server == "bare" else kind,
+                                                      r.rps, r.p50_ms, r.p99_ms, r.errors, r.wrapped))
+                                print(f"{db_name:10} {target:18} w={w} c={c:3} {r.rps:8.0f} req/s p50 {r.p50_ms:6.1f} ms "
+                                      f"p99 {r.p99_ms:6.1f} ms errors {r.errors} replayed {r.wrapped}", flush=True)
                         finally:
-                            proc.terminate()
-                            proc.wait(timeout=20)
+                            stop(proc)
             finally:
                 cleanup()
     return results
@@ -193,30 +312,44 @@ def worker_pids(master: int) -> list[int]:
     return [int(p) for p in children.read_text().split()] if children.exists() else []
 
 
-def memory(total_requests: int = 100_000, batch_seconds: int = 10) -> list[tuple[int, int]]:
-    """RSS of one gunicorn worker (KB) as it serves `total_requests` real webhook requests."""
+def memory(total_requests: int = 100_000, workers: int = 2, batch_seconds: int = 10,
+           deadline_seconds: int = 900) -> list[tuple[int, dict[str, int]]]:
+    """RSS (KB) of each gunicorn process while it serves `total_requests` real signed webhooks
+    (SMS and voice alternating by batch, SQLite): [(requests served, {process: KB})], sampled
+    before the first batch and after each. Bounded by deadline_seconds."""
     from service import migrate
 
-    samples: list[tuple[int, int]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'mem.sqlite3'}"
+    samples: list[tuple[int, dict[str, int]]] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        url = f"sqlite:///{tmp / 'mem.sqlite3'}"
         migrate.upgrade(url)
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
-        script = Path(tmp) / "mem.lua"
-        write_requests(script, base_url, 40000)
-        proc = start_gunicorn("service.wsgi:app", port, 1, server_env(url, base_url))
+        proc = start_gunicorn("service.wsgi:app", port, workers, server_env(url, base_url), tmp / "gunicorn.log")
+
+        def sample(served: int) -> None:
+            kb = {"master": rss_kb(proc.pid)}
+            kb.update({f"worker {i + 1}": rss_kb(pid) for i, pid in enumerate(sorted(worker_pids(proc.pid)))})
+            samples.append((served, kb))
+            print(f"memory: {served:7} requests, RSS MB " +
+                  ", ".join(f"{k} {v / 1024:.1f}" for k, v in kb.items()), flush=True)
+
         try:
-            pid = worker_pids(proc.pid)[0]
-            served = 0
-            samples.append((served, rss_kb(pid)))
-            deadline = time.monotonic() + 600
+            time.sleep(1)  # workers up
+            sample(0)
+            served, rps, batch = 0, 2000.0, 0
+            deadline = time.monotonic() + deadline_seconds
             while served < total_requests and time.monotonic() < deadline:
-                rps, *_ = run_wrk(port, script, 8, batch_seconds)
-                served += int(rps * batch_seconds)
-                samples.append((served, rss_kb(pid)))
-                print(f"memory: {served:7} requests, worker RSS {samples[-1][1] / 1024:.1f} MB", flush=True)
+                kind = "voice" if batch % 3 == 2 else "sms"
+                seconds = max(1, min(batch_seconds, round((total_requests - served) / max(rps, 1)) + 1))
+                script = fresh_script(tmp, base_url, kind, seconds, rps)
+                r = run_wrk(port, script, 8, seconds)
+                script.unlink()
+                served += r.requests
+                rps = max(r.rps, 200.0)
+                batch += 1
+                sample(served)
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+            stop(proc)
     return samples

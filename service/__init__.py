@@ -9,7 +9,7 @@ from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import cli, db, health, logs, security
+    from . import cli, db, health, logs, security, sessions
     from .channels import sms
     from .clock import now
     from .config import load_settings
@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     logs.configure(app)
+    sessions.init_app(app)  # signed-cookie sessions without a serializer built per request
 
     catalog = load_catalog(tuple(app.config["ENABLED_LOCALES"]))
     renderer = SmsRenderer(catalog, app.config["ENABLED_LOCALES"], app.config["PROGRAM_CONTACT"])
@@ -54,6 +55,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     voice.init_app(app)
     simulator.init_app(app)
     app.register_blueprint(health.bp)
+    from . import metrics  # GET /metrics (Prometheus text format; METRICS_TOKEN)
+
+    metrics.init_app(app)
     from . import api, portal  # clinics: portal at /portal, JSON API at /api/v1
 
     portal.init_app(app)

@@ -67,6 +67,8 @@ class Settings:
     SEND_MAX_ATTEMPTS: int
     SEND_RETRY_SECONDS: int  # first retry delay; doubles per attempt
     SEND_TIMEOUT_SECONDS: float  # one Twilio REST call; must stay well under LEASE_SECONDS
+    OUTBOUND_DAILY_CAP_PER_NUMBER: int  # texts a number gets per local day at most; more wait a day; 0 = off
+    METRICS_TOKEN: str  # GET /metrics needs "Authorization: Bearer <it>" when set (service/metrics.py)
 
     def as_flask(self) -> dict:
         return {k: v for k, v in vars(self).items()}
@@ -130,6 +132,8 @@ def load_settings(overrides: dict | None = None) -> Settings:
         SEND_MAX_ATTEMPTS=int(env.get("SEND_MAX_ATTEMPTS") or 6),
         SEND_RETRY_SECONDS=int(env.get("SEND_RETRY_SECONDS") or 30),
         SEND_TIMEOUT_SECONDS=float(env.get("SEND_TIMEOUT_SECONDS") or 10),
+        OUTBOUND_DAILY_CAP_PER_NUMBER=int(env.get("OUTBOUND_DAILY_CAP_PER_NUMBER") or 10),
+        METRICS_TOKEN=env.get("METRICS_TOKEN", ""),
     )
     if prod:
         if not settings.PUBLIC_BASE_URL.startswith("https://"):

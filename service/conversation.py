@@ -20,8 +20,10 @@ from .content.render import SmsRenderer
 from .engine import ConsentChanged, LanguageChanged, RedFlag, State, TopicViewed, converse
 from .engine.keywords import Lexicon
 from .engine.menu import MenuTree
-from .models import ConsentEvent, InboundMessage, Subscriber
+from .db import utcnow
+from .models import ConsentEvent, Enrollment, InboundMessage, Subscriber
 from .outbound import cancel_pending
+from .messaging.loops import hold_back
 from .clinics import inbound as clinic_inbound
 from .clinics.enroll import stop_all_for_subscriber
 
@@ -69,6 +71,79 @@ _RECENT_INBOUND = (
     .select_from(InboundMessage)
     .where(InboundMessage.subscriber_id == sa.bindparam("sub"), InboundMessage.received_at > sa.bindparam("since"))
 )
+
+
+_SUBSCRIBERS = Subscriber.__table__
+_STATE_COLUMNS = ("locale", "status", "menu_node", "menu_page", "menu_topic", "menu_item", "last_seen_at")
+
+
+class SubscriberRow:
+    """The subscriber as the SMS path reads and changes it: a plain object read with Core.
+
+    The hot path loads one row and writes one UPDATE; an ORM instance there cost more than all the
+    SQL (identity map, attribute events, unit-of-work flush). Everything handle_sms calls only
+    reads and sets these attributes, so they take this in place of a Subscriber. Never mix it
+    with an ORM Subscriber for the same number in one transaction: the UPDATE would overwrite it.
+    """
+
+    __slots__ = ("id", "phone", *_STATE_COLUMNS, "previous", "has_enrollment", "_loaded")
+
+    def __init__(self, row: sa.Row):
+        self.id, self.phone = row.id, row.phone
+        for name in _STATE_COLUMNS:
+            setattr(self, name, getattr(row, name))
+        self.previous = row.previous  # the stored answer to this sid, if it was handled already
+        self.has_enrollment = row.has_enrollment  # any clinic enrollment at all (check-ins need one)
+        self._loaded = tuple(getattr(row, name) for name in _STATE_COLUMNS)
+
+    def changes(self) -> dict | None:
+        """The state columns to write back, or None when nothing changed."""
+        now = tuple(getattr(self, name) for name in _STATE_COLUMNS)
+        return None if now == self._loaded else dict(zip(_STATE_COLUMNS, now))
+
+
+# One statement: the subscriber (locked), the stored answer to this sid and whether any clinic
+# enrolled the number. On PostgreSQL the two subqueries read the statement's snapshot, taken before
+# the row lock was granted; so a duplicate delivery racing the first one may not see its answer
+# here. It then fails on the unique sid at the INSERT and the webhook answers with
+# previous_answer() in a new transaction: the same reply, nothing stored twice. (An enrollment
+# made while we waited has no check-in open yet, so has_enrollment cannot hide one.)
+_SUBSCRIBER_ROW_FOR_UPDATE = (
+    sa.select(
+        *(_SUBSCRIBERS.c[name] for name in ("id", "phone", *_STATE_COLUMNS)),
+        sa.select(InboundMessage.response).where(InboundMessage.sid == sa.bindparam("sid"))
+        .scalar_subquery().label("previous"),
+        sa.exists().where(Enrollment.subscriber_id == _SUBSCRIBERS.c.id).label("has_enrollment"),
+    )
+    .where(_SUBSCRIBERS.c.phone == sa.bindparam("phone"))
+    .with_for_update(of=_SUBSCRIBERS)
+)
+_INSERT_SUBSCRIBER = sa.insert(_SUBSCRIBERS)
+_UPDATE_SUBSCRIBER = sa.update(_SUBSCRIBERS).where(_SUBSCRIBERS.c.id == sa.bindparam("row_id"))
+_INSERT_INBOUND = sa.insert(InboundMessage.__table__)
+# PostgreSQL: the subscriber UPDATE rides along with the inbound INSERT in one statement (one round
+# trip fewer). Both run or neither: a repeated sid fails the statement and the transaction.
+_UPDATE_THEN_INSERT_INBOUND = _INSERT_INBOUND.add_cte(
+    sa.update(_SUBSCRIBERS).where(_SUBSCRIBERS.c.id == sa.bindparam("row_id"))
+    .values({name: sa.bindparam(f"sub_{name}") for name in (*_STATE_COLUMNS, "updated_at")})
+    .cte("subscriber_update")
+)
+
+
+def lock_subscriber_row(sess: Session, phone: str, sid: str) -> SubscriberRow:
+    """lock_subscriber() for the SMS path: a SubscriberRow, created if new, locked until the
+    transaction ends, with the stored answer to `sid` (SubscriberRow.previous)."""
+    conn = sess.connection()
+    params = {"phone": phone, "sid": sid}
+    row = conn.execute(_SUBSCRIBER_ROW_FOR_UPDATE, params).one_or_none()
+    if row is None:
+        try:
+            with sess.begin_nested():  # sess.connection() again: it emits the SAVEPOINT
+                sess.connection().execute(_INSERT_SUBSCRIBER, {"phone": phone})  # defaults fill the rest
+        except IntegrityError:
+            pass  # another request created it between our select and insert; take theirs
+        row = conn.execute(_SUBSCRIBER_ROW_FOR_UPDATE, params).one()
+    return SubscriberRow(row)
 
 
 def flooding(sess: Session, line: Line, sub: Subscriber, now: datetime) -> bool:
@@ -127,12 +202,12 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
     concurrently: the caller rolls back and answers with previous_answer().
     """
     body = body.replace("\x00", "")[:1600]  # PostgreSQL text cannot hold NUL; Twilio caps at 1600
-    sub = lock_subscriber(sess, phone)
-    # Checked under the lock: a concurrent delivery of this sid has either committed (we see
-    # it here) or will fail on the unique sid below.
-    seen = previous_answer(sess, sid)
-    if seen is not None:
-        return seen
+    sub = lock_subscriber_row(sess, phone, sid)
+    # Read with the lock: a concurrent delivery of this sid has either committed (we see it
+    # here, or, on PostgreSQL, possibly not: see _SUBSCRIBER_ROW_FOR_UPDATE) or will fail on
+    # the unique sid below.
+    if sub.previous is not None:
+        return json.loads(sub.previous or "[]")
     inbound = {"sid": sid, "subscriber_id": sub.id, "body": body, "received_at": now,
                "locale": sub.locale, "channel": "sms", "topic": None, "red_flag": None}
     texts: list[str] = []
@@ -177,7 +252,24 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
             else:
                 texts.append(line.renderer.render(reply, turn.state.locale))
 
+    if sub.status != "opted_out" and hold_back(sess, sub.id, body, texts, now - line.flood_window):
+        texts = []  # an auto-responder, or a loop: the same text answered the same way already
     inbound["response"] = json.dumps(texts, ensure_ascii=False)
-    sess.flush()  # subscriber changes first
-    sess.execute(sa.insert(InboundMessage), [inbound])  # the unique sid is checked here
+    store(sess, sub, inbound)  # the unique sid is checked here
     return texts
+
+
+def store(sess: Session, sub: SubscriberRow, inbound: dict) -> None:
+    """Write the subscriber's changes and the inbound row (whose unique sid makes a repeated
+    delivery fail here), after whatever handle_sms added through the ORM."""
+    sess.flush()  # consent events, tasks, trials searches
+    conn = sess.connection()
+    changes = sub.changes()
+    if changes is None:
+        conn.execute(_INSERT_INBOUND, inbound)
+    elif conn.dialect.name == "postgresql":
+        params = {f"sub_{name}": value for name, value in changes.items()}
+        conn.execute(_UPDATE_THEN_INSERT_INBOUND, {**inbound, **params, "row_id": sub.id, "sub_updated_at": utcnow()})
+    else:
+        conn.execute(_UPDATE_SUBSCRIBER, {"row_id": sub.id, **changes, "updated_at": utcnow()})
+        conn.execute(_INSERT_INBOUND, inbound)

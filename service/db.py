@@ -54,7 +54,9 @@ class UTCDateTime(sa.types.TypeDecorator):
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         # hide_parameters: SQL errors must not carry phone numbers or message bodies into logs.
-        engine = sa.create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        # Busy timeout: 30 s unless the URL says otherwise (sqlite:///f.db?timeout=5).
+        connect_args = {} if "timeout" in sa.engine.make_url(url).query else {"timeout": 30}
+        engine = sa.create_engine(url, connect_args=connect_args, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -64,6 +66,11 @@ def make_engine(url: str) -> sa.Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
+            # Durability: with WAL, NORMAL syncs at checkpoints, not at every commit. A committed
+            # webhook survives the process crashing (the WAL is in the OS cache); only an OS crash
+            # or power cut can lose the last few commits, and never corrupts the file. SQLite is
+            # for development and one-box trials; production runs PostgreSQL, which syncs every
+            # commit (synchronous_commit stays on: a STOP we answered must not be forgotten).
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 

@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from flask import Flask, g, has_request_context, request
 
 PHONE_LIKE = re.compile(r"(?<![\w*])\+?\d[\d\-\s().]{8,16}\d(?!\w)")
+# The same in a URL's query string, "+" encoded: To=%2B14155550123 (urllib3 logs request URLs at DEBUG).
+ENCODED_PHONE = re.compile(r"%2B(\d{8,15})(?!\d)", re.IGNORECASE)
 
 
 def _mask_match(match: re.Match) -> str:
@@ -24,8 +26,13 @@ def _mask_match(match: re.Match) -> str:
     return f"+{digits[0]}{'*' * (len(digits) - 5)}{digits[-4:]}"
 
 
+def _mask_encoded(match: re.Match) -> str:
+    digits = match.group(1)
+    return f"+{digits[0]}{'*' * (len(digits) - 5)}{digits[-4:]}"
+
+
 def scrub(text: str) -> str:
-    return PHONE_LIKE.sub(_mask_match, text)
+    return PHONE_LIKE.sub(_mask_match, ENCODED_PHONE.sub(_mask_encoded, text))
 
 
 class JsonFormatter(logging.Formatter):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 
@@ -14,15 +16,26 @@ def to_e164(raw: str, region: str = "US") -> str:
     raw = (raw or "").strip()
     if not raw or len(raw) > 32:
         raise InvalidPhone("empty or too long")
+    number, error = _parse(raw, region)
+    if error is not None:
+        raise InvalidPhone(error)
+    return number
+
+
+# Every webhook parses its From number, and the same numbers write again and again; parsing cost
+# about 100 µs a request in profiles. Pure, so cached (bounded: about 1 MB when full).
+@lru_cache(maxsize=8192)
+def _parse(raw: str, region: str) -> tuple[str | None, str | None]:
+    """(E.164, None) or (None, why not)."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(str(exc)) from exc
+        return None, str(exc)
     # "Possible" rather than "valid": Twilio's test numbers (+1500555xxxx) and new ranges must
     # still reach the line; Twilio itself has already accepted the number.
     if not phonenumbers.is_possible_number(number):
-        raise InvalidPhone("not a possible number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return None, "not a possible number"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
 def mask(phone: str | None) -> str:

@@ -27,6 +27,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .messaging import PERMANENT, RETRY, UNKNOWN, SendError, Sent, sender_for
+from .messaging.caps import local_day, over_cap
 from .messaging.claim import claim, release
 from .messaging.delivery import OPTED_OUT, accepted, opt_out_from_21610
 from .messaging.ratelimit import RateLimiter
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 # start, not for answers the person is waiting for.
 IMMEDIATE_SOURCES = frozenset({"voice_handoff", "trials_handoff"})
 RETRY_CAP = timedelta(hours=1)
+ERROR_BACKOFF_CAP = 60.0  # seconds between passes while the database (or anything) keeps failing
 IN_DOUBT = ("pending", "unknown")
 # A clinic stopped the series (or it expired) while the text was claimed: cancel_queued only
 # reaches queued rows, so the worker checks again before the call.
@@ -70,6 +72,8 @@ class Job:
     attempts: int
     number: int = 0  # this attempt's number, once recorded
     outcome: Sent | SendError | str | None = None  # str: OPTED_OUT, skipped after a 21610
+    day_start: datetime | None = None  # the number's local day, for the daily cap (messaging/caps.py)
+    next_day: datetime | None = None  # when the text goes instead if today's cap is reached
 
 
 @dataclass
@@ -107,9 +111,11 @@ class Worker:
         self.timeout = timedelta(seconds=float(cfg["SEND_TIMEOUT_SECONDS"]))
         self.window = window_from(cfg["SEND_WINDOW_START"], cfg["SEND_WINDOW_END"])
         self.default_zone = cfg["SEND_DEFAULT_TIMEZONE"]
+        self.daily_cap = int(cfg["OUTBOUND_DAILY_CAP_PER_NUMBER"])
         self.callback = cfg["PUBLIC_BASE_URL"] + "/twilio/status"
         self.limiter = RateLimiter(self.sessions, float(cfg["SEND_RATE_PER_SECOND"]), wait=self.stop.wait)
         self.stats = Stats()
+        self.errors = 0  # passes that raised (database down, ...); run_forever survives them
 
     def now(self) -> datetime:
         return self.app.extensions["clock"]()  # looked up each time: tests move or swap the clock
@@ -117,12 +123,24 @@ class Worker:
     # --- loops -------------------------------------------------------------------------------
 
     def run_forever(self) -> None:
+        failures = 0  # in a row: a database outage backs off instead of logging every poll
         while not self.stop.is_set():
             try:
                 claimed = self.run_once()
-            except Exception:  # noqa: BLE001 - a database or network blip must not end the worker
-                log.exception("worker: batch failed; its leases expire and another pass retries")
-                claimed = 0
+            except Exception as exc:  # noqa: BLE001 - a database or network blip must not end the worker
+                failures += 1
+                self.errors += 1
+                pause = min(self.poll * 2 ** (failures - 1), max(self.poll, ERROR_BACKOFF_CAP))
+                if failures == 1:
+                    log.exception("worker: batch failed; its leases expire and another pass retries")
+                else:
+                    log.warning("worker: still failing (%s in a row, %s); next try in %.1f s",
+                                failures, type(exc).__name__, pause, extra={"event": "worker_failing"})
+                self.stop.wait(pause)
+                continue
+            if failures:
+                log.info("worker: recovered after %s failed passes", failures)
+                failures = 0
             if claimed == 0:
                 self.stop.wait(self.poll)
 
@@ -177,7 +195,9 @@ class Worker:
                     self._finish(sess, row.id, token, status="failed")
                     self.stats.failed += 1
                     continue
-                jobs.append(Job(row.id, row.phone, row.body, row.subscriber_id, row.attempts))
+                day_start, next_day = self._cap_day(row, now)
+                jobs.append(Job(row.id, row.phone, row.body, row.subscriber_id, row.attempts,
+                                day_start=day_start, next_day=next_day))
         return jobs
 
     def _load(self, token: str, ids: list[int]) -> list[_Row]:
@@ -239,6 +259,15 @@ class Worker:
         zones = zones_to_use(now, override=row.zone, phone=row.phone, fallback=self.default_zone)
         return next_send_time(now, window, zones)
 
+    def _cap_day(self, row: _Row, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """(the number's local midnight today, tomorrow's first moment in the sending window)."""
+        if self.daily_cap <= 0:
+            return None, None
+        zones = zones_to_use(now, override=row.zone, phone=row.phone, fallback=self.default_zone)
+        today, tomorrow = local_day(now, zones[0])
+        window = window_from_hours(*row.clinic_window) if row.clinic_window else self.window
+        return today, next_send_time(tomorrow, window, zones)  # the window even for immediate sources
+
     # --- 3 and 4. attempt, send, record ------------------------------------------------------
 
     def _send_all(self, token: str, jobs: list[Job]) -> None:
@@ -293,6 +322,12 @@ class Worker:
                 self._finish(sess, message_id, token, status="cancelled")
                 self.stats.cancelled += 1
             live = [i for i in ids if i not in set(stopped)]
+            # The daily cap per number, counted under the subscribers' locks: over it, tomorrow.
+            deferred = over_cap(sess, [j for j in chunk if j.id in live], self.daily_cap)
+            for message_id, when in deferred.items():
+                self._finish(sess, message_id, token, status="queued", due_at=when)
+                self.stats.deferred += 1
+            live = [i for i in live if i not in deferred]
             if not live:
                 return []
             # The lease is the fence: only the claim that holds it (and a row with no sid yet,

@@ -15,6 +15,7 @@ from service.logs import JsonFormatter, scrub
     ("call 415-555-0123 now", "call +4*****0123 now"),
     ("already +1******0123", "already +1******0123"),
     ("order 12345 and 2026-11-28", "order 12345 and 2026-11-28"),
+    ("GET /Messages.json?To=%2B14155550123&PageSize=50", "GET /Messages.json?To=+1******0123&PageSize=50"),
 ])
 def test_scrub_masks_phone_like_numbers(raw, masked):
     assert scrub(raw) == masked

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from .. import db
 from ..messaging.delivery import record_callback
+from ..metrics import webhook_fallback
 from .signature import twilio_signed
 
 bp = Blueprint("status", __name__)
@@ -43,7 +44,7 @@ def message_status():
                                       now=current_app.extensions["clock"]())
     except Exception:
         # Never a 5xx from a webhook (a house rule); the log line is what an operator needs.
-        log.exception("status callback for %s (%s) failed", sid, status)
+        log.exception("status callback for %s (%s) failed", sid, status, extra=webhook_fallback())
         return Response(status=204)
     if outcome == "unknown":
         log.warning("status callback for unknown message %s (%s)", sid, status)

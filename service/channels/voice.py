@@ -22,6 +22,7 @@ from .. import db
 from ..content.voice import VOICES, RecordedPrompts, Utterance, VoiceRenderer
 from ..models import CallSession
 from ..phones import InvalidPhone, mask, to_e164
+from ..metrics import webhook_fallback
 from .signature import twilio_signed
 from .voice_flow import Outcome, VoiceLine
 
@@ -71,7 +72,7 @@ def _run(step):
         with db.transaction() as sess:
             outcome = step(voice, sess, call_sid, phone, current_app.extensions["clock"]())
     except Exception:
-        log.exception("voice webhook failed for %s (call %s)", mask(phone or raw), call_sid)
+        log.exception("voice webhook failed for %s (call %s)", mask(phone or raw), call_sid, extra=webhook_fallback())
         outcome = voice.apology(_locale_of(call_sid))
     return twiml(outcome, voice.prompts)
 

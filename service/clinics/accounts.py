@@ -21,6 +21,11 @@ ROLES = ("clinic_admin", "staff")
 MIN_PASSWORD = 12
 THROTTLE_WINDOW = timedelta(minutes=15)
 THROTTLE_FAILURES = 5  # failed sign-ins per email and IP address within the window
+# Also per email from any address (a guess spread over many addresses) and per address for any
+# email (one address trying a password on many accounts). Higher, so that someone else's typos
+# cannot lock a nurse out as easily as the pair limit would.
+THROTTLE_ACCOUNT_FAILURES = 20
+THROTTLE_IP_FAILURES = 20
 # Compared against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password, only for timing")
 
@@ -53,9 +58,14 @@ def create_staff(sess: Session, clinic: Clinic, email: str, password: str, role:
 
 
 def throttled(sess: Session, email: str, ip: str, now: datetime) -> bool:
-    failures = sess.scalar(sa.select(sa.func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.email == email, LoginAttempt.ip == ip, LoginAttempt.created_at > now - THROTTLE_WINDOW))
-    return (failures or 0) >= THROTTLE_FAILURES
+    """True when this email and address pair, this email, or this address failed too often lately."""
+    a = LoginAttempt
+    recent = sa.select(sa.func.count()).select_from(a).where(a.created_at > now - THROTTLE_WINDOW)
+    pair, account, address = sess.execute(sa.select(
+        recent.where(a.email == email, a.ip == ip).scalar_subquery(),
+        recent.where(a.email == email).scalar_subquery(),
+        recent.where(a.ip == ip).scalar_subquery())).one()
+    return pair >= THROTTLE_FAILURES or account >= THROTTLE_ACCOUNT_FAILURES or address >= THROTTLE_IP_FAILURES
 
 
 def authenticate(sess: Session, email: str, password: str, ip: str, now: datetime) -> StaffUser | None:

@@ -94,7 +94,11 @@ _OPEN_CHECKINS = (
 
 def _open_checkins(sess: Session, sub: Subscriber, now: datetime) -> list[Enrollment]:
     """Enrollments whose check-in text went out recently and is not answered yet."""
-    if sess.execute(_ENROLLED, {"sub": sub.id}).first() is None:
+    # The SMS path's SubscriberRow read this with the lock (service/conversation.py); else ask.
+    enrolled = getattr(sub, "has_enrollment", None)
+    if enrolled is None:
+        enrolled = sess.execute(_ENROLLED, {"sub": sub.id}).first() is not None
+    if not enrolled:
         return []
     since = now - timedelta(days=load_series().checkin_open_days)
     return list(sess.scalars(_OPEN_CHECKINS, {"sub": sub.id, "since": since, "now": now}))

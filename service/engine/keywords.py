@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 OPT_OUT = "opt_out"
 OPT_IN = "opt_in"
@@ -36,6 +37,10 @@ _SPACES = re.compile(r"\s+")
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 
 
+# One message is normalized (and folded) by several checks in one turn, and the same few words
+# ("1", "MORE", "MENU") make up most traffic: cached, pure, bounded (4096 entries; a text is at
+# most 1,600 characters).
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     """Casefold, drop control and invisible characters and edge punctuation, collapse spaces."""
     text = unicodedata.normalize("NFKC", text or "").translate(_CONTROL)
@@ -56,6 +61,7 @@ def command_words(norm: str) -> list[str]:
     return [joined.group(1), joined.group(2), *rest] if joined else [first, *rest]
 
 
+@lru_cache(maxsize=4096)
 def fold_accents(text: str) -> str:
     """'más' -> 'mas'. Only for matching, never for display."""
     decomposed = unicodedata.normalize("NFD", text)
@@ -165,12 +171,17 @@ class Lexicon:
         return None
 
     def language_named(self, text: str) -> str | None:
-        norm = normalize(text)
+        """The enabled locale whose own name this message is ("español", "ESPANOL"), or None."""
+        return self._names_folded.get(fold_accents(normalize(text)))
+
+    @cached_property
+    def _names_folded(self) -> dict[str, str]:
+        """Folded own name -> locale, first locale wins (built once, not per message). Folding
+        alone suffices: two equal normalized names also fold equal."""
+        table: dict[str, str] = {}
         for locale, name in self.names.items():
-            own = normalize(name)
-            if norm == own or fold_accents(norm) == fold_accents(own):
-                return locale
-        return None
+            table.setdefault(fold_accents(normalize(name)), locale)
+        return table
 
     def red_flag_pattern(self) -> re.Pattern[str]:
         terms = {fold_accents(normalize(t)) for w in self.locales.values() for t in w.red_flags}

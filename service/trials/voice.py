@@ -21,6 +21,7 @@ from .. import db
 from ..channels.signature import twilio_signed
 from ..content.voice import MAX_TEXTS_PER_CALL, VOICES
 from ..conversation import lock_subscriber, record_consent
+from ..metrics import webhook_fallback
 from ..models import OutboundMessage, Subscriber
 from ..outbound import enqueue
 from ..phones import InvalidPhone, mask, to_e164
@@ -94,7 +95,8 @@ def _guarded(build):
         try:
             return _twiml(build(call_sid, caller))
         except Exception:
-            log.exception("trials voice webhook failed for %s (call %s)", mask(caller), call_sid)
+            log.exception("trials voice webhook failed for %s (call %s)", mask(caller), call_sid,
+                          extra=webhook_fallback())
             resp = VoiceResponse()
             _Speaker("en").say(resp, "voice_apology")
             resp.hangup()

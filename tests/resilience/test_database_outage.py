@@ -1,0 +1,293 @@
+"""The database goes away during traffic and comes back; the same app object carries on.
+
+On PostgreSQL a TCP proxy (tests/support/tcp_proxy.py) sits between the app and the server:
+"down" cuts every connection and refuses new ones, as a stopped server does; "up" accepts again.
+On SQLite, which has no server to stop, "down" is another connection holding the write lock
+(a backup, a stuck migration) past the app's busy timeout, which the URL sets to 0.25 s here.
+Either way every statement fails with OperationalError until "up".
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import threading
+from collections import Counter
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from service import create_app
+from service.messaging import sender_for
+from service.models import ConsentEvent, InboundMessage, Subscriber
+from service.worker import Worker
+from tests.conftest import PUBLIC, TOKEN, _empty_tables, require
+from tests.support.outbound import WORKER_CONFIG, fake, queue_many, row_ids_seen, statuses, wait_for  # noqa: F401
+from tests.support.senders import AfterSend
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.twilio import TwilioEmulator, new_sid
+from tests.support.voice_caller import Call
+
+ALICE, BEATRIZ = "+14155550101", "+14155550102"
+SQLITE_BUSY_TIMEOUT = 0.25
+WORKER_CONFIG_BATCH = 4  # the app fixture's WORKER_BATCH
+
+
+class PostgresStopped:
+    what = "PostgreSQL stopped (every connection cut, new ones refused)"
+
+    def __init__(self, database_url: str):
+        server = make_url(database_url)
+        self.proxy = TcpProxy((server.host or "127.0.0.1", server.port or 5432))
+        self.proxy.start()
+        self.url = server.set(host="127.0.0.1", port=self.proxy.port).render_as_string(hide_password=False)
+
+    @property
+    def is_down(self) -> bool:
+        return not self.proxy.running
+
+    def down(self) -> None:
+        self.proxy.stop()
+
+    def up(self) -> None:
+        self.proxy.start()
+
+    def close(self) -> None:
+        self.proxy.stop()
+
+
+class SqliteLocked:
+    what = "SQLite write-locked by another connection past the busy timeout"
+
+    def __init__(self, database_url: str):
+        self.path = make_url(database_url).database
+        self.url = f"{database_url}?timeout={SQLITE_BUSY_TIMEOUT}"
+        self._holder: sqlite3.Connection | None = None
+
+    @property
+    def is_down(self) -> bool:
+        return self._holder is not None
+
+    def down(self) -> None:
+        # check_same_thread=False: a test may take the database down from the worker's thread.
+        holder = sqlite3.connect(self.path, isolation_level=None, timeout=10, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+        self._holder = holder
+
+    def up(self) -> None:
+        holder, self._holder = self._holder, None
+        if holder is not None:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+    def close(self) -> None:
+        self.up()
+
+
+@pytest.fixture
+def outage(database_url, is_postgres):
+    db = PostgresStopped(database_url) if is_postgres else SqliteLocked(database_url)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def app(outage, clock, fake):  # noqa: F811 - replaces conftest's app: the database behind `outage`
+    app = create_app({**WORKER_CONFIG, "DATABASE_URL": outage.url, "TWILIO_API_BASE_URL": fake.base_url,
+                      "FLOOD_LIMIT": 0, "WORKER_POLL_SECONDS": 0.05, "WORKER_BATCH": WORKER_CONFIG_BATCH,
+                      "LEASE_SECONDS": 2, "SEND_TIMEOUT_SECONDS": 1,
+                      "SEND_WINDOW_START": "00:00", "SEND_WINDOW_END": "24:00"})
+    app.extensions["clock"] = clock
+    yield app
+    if outage.is_down:
+        outage.up()  # a failed test must not leave the next one without a database
+    _empty_tables(app.extensions["db_engine"])
+    app.extensions["db_engine"].dispose()
+
+
+def apology(app) -> str:
+    return app.extensions["line"].renderer.catalog.string("en", "apology")
+
+
+def status_params(sid: str) -> dict:
+    return {"MessageSid": sid, "SmsSid": sid, "MessageStatus": "delivered", "SmsStatus": "delivered",
+            "AccountSid": "AC" + "1" * 32, "To": ALICE, "From": "+18005550199", "ApiVersion": "2010-04-01"}
+
+
+def test_webhooks_apologise_while_down_and_redeliveries_are_handled_once(app, client, twilio, outage, db):
+    sorry = apology(app)
+    hello = new_sid("SM")
+    assert len(twilio.sms("hi", from_=ALICE, sid=hello).messages) == 2  # welcome, menu
+    assert client.get("/healthz").status_code == 200
+
+    topic, hola = new_sid("SM"), new_sid("SM")
+    call = Call(twilio, ALICE)
+    outage.down()
+    try:
+        during = twilio.sms("2", from_=ALICE, sid=topic)
+        assert during.status == 200 and during.content_type.startswith("application/xml")
+        assert during.messages == [sorry]
+        assert twilio.sms("hola", from_=BEATRIZ, sid=hola).messages == [sorry]  # a new number too
+
+        heard = call.start()
+        assert call.responses[-1].status == 200
+        root = call.responses[-1].root
+        assert [el.tag for el in root] == ["Say", "Hangup"], call.responses[-1].raw
+        assert heard[0].text == app.extensions["voice"].renderer.line("en", "voice_apology").text
+        assert call.ended
+
+        assert twilio.post("/twilio/status", status_params("SM" + "5" * 32)).status == 204
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.get_json()["status"] == "unavailable"
+    finally:
+        outage.up()
+
+    # Back: the same app object, no restart. Twilio redelivers what failed, with the same sids.
+    assert client.get("/healthz").status_code == 200
+    redelivered = twilio.sms("2", from_=ALICE, sid=topic)
+    assert redelivered.status == 200 and redelivered.messages[0].startswith("Hormone therapy")
+    assert twilio.sms("2", from_=ALICE, sid=topic).raw == redelivered.raw  # and once more: same answer
+    welcome = twilio.sms("hola", from_=BEATRIZ, sid=hola).messages
+    assert sorry not in welcome and "911" in welcome[0] and "1 Cómo se elige" in welcome[-1]  # es: welcome, menu
+    again = Call(twilio, ALICE, sid=call.sid)
+    again.start()
+    assert again.gather is not None and not again.ended  # the language or main menu, waiting for a key
+
+    rows = db.all(sa.select(InboundMessage.sid))
+    assert Counter(rows) == Counter({hello: 1, topic: 1, hola: 1})  # nothing lost, nothing doubled
+    subs = {s.phone: s for s in db.all(sa.select(Subscriber))}
+    assert set(subs) == {ALICE, BEATRIZ} and subs[ALICE].menu_topic == "hormone"
+    events = [(e.subscriber_id, e.kind) for e in db.all(sa.select(ConsentEvent))]
+    assert sorted(events) == sorted([(subs[ALICE].id, "opt_in"), (subs[BEATRIZ].id, "opt_in")])
+
+
+def test_worker_survives_the_outage_and_sends_each_text_once(app, fake, outage):
+    real = lambda: datetime.now(timezone.utc)  # noqa: E731 - leases must expire in real time
+    app.extensions["clock"] = fake.clock = real
+    total = 12
+    queue_many(app, total, phones=4, due_at=real())
+    stop = threading.Event()
+    outage_started = threading.Event()
+
+    def lose_the_database(_to, _url, _result):
+        # The first call reached Twilio; the database goes away before its outcome is recorded.
+        if not outage_started.is_set():
+            outage_started.set()
+            outage.down()
+
+    worker = Worker(app, stop=stop, sender=AfterSend(sender_for(app), lose_the_database))
+    thread = threading.Thread(target=worker.run_forever, name="worker", daemon=True)
+    thread.start()
+    try:
+        wait_for(outage_started.is_set, 10, "the worker's first call to Twilio")
+        wait_for(lambda: worker.errors >= 3, 10, "the worker to fail a few passes while the database is down")
+        assert thread.is_alive()
+        # Its first chunk reached Twilio (the REST calls need no database); nothing after it did.
+        assert len(fake.created()) == WORKER_CONFIG_BATCH
+        outage.up()
+        wait_for(lambda: statuses(app) == {"sent": total}, 20, f"all {total} texts sent after the outage")
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    seen = Counter(row_ids_seen(fake))
+    assert len(seen) == total and set(seen.values()) == {1}, seen  # every text exactly once
+    # The chunk whose outcome was lost was looked up at Twilio, not sent again.
+    assert worker.stats.reconciled == WORKER_CONFIG_BATCH
+
+
+@pytest.mark.postgres
+def test_connections_cut_in_the_middle_of_traffic(app, outage, is_postgres, db):
+    """Four numbers text nonstop while PostgreSQL stops and starts: requests in flight fail over
+    to the apology, the pool's dead connections are replaced (pool_pre_ping), and redelivering
+    every message leaves each exactly once."""
+    require(is_postgres, "stopping the server needs PostgreSQL (TEST_DATABASE_URL)")
+    sorry = apology(app)
+    phones = [f"+1415555020{i}" for i in range(4)]
+    results: list[tuple[int, str, str, str, object]] = []  # (seq, phone, sid, body, reply), as answered
+    lock = threading.Lock()
+    done = threading.Event()
+    seq = itertools.count()
+
+    def texting(phone: str) -> None:
+        emulator = TwilioEmulator(client=app.test_client(), token=TOKEN, base_url=PUBLIC)
+        for body in itertools.cycle(["MENU", "2", "1", "MORE", "0"]):
+            if done.is_set():
+                return
+            sid = new_sid("SM")
+            reply = emulator.sms(body, from_=phone, sid=sid)
+            with lock:
+                results.append((next(seq), phone, sid, body, reply))
+
+    def apologised(reply) -> bool:
+        assert reply.status == 200, reply.raw
+        return reply.messages == [sorry]
+
+    def count(since: int, want_apology: bool) -> int:
+        with lock:
+            return sum(1 for r in results[since:] if apologised(r[4]) == want_apology)
+
+    threads = [threading.Thread(target=texting, args=(p,), daemon=True) for p in phones]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: count(0, False) >= 8, 20, "answers before the outage")
+        outage.down()
+        with lock:
+            went_down = len(results)
+        wait_for(lambda: count(went_down, True) >= 8, 20, "apologies during the outage")
+        outage.up()
+        with lock:
+            came_back = len(results)
+        wait_for(lambda: count(came_back, False) >= 12, 20, "answers after the outage")
+    finally:
+        done.set()
+        for t in threads:
+            t.join(20)
+    assert not any(t.is_alive() for t in threads)
+
+    # Per number, once an answer came after the restart, no apology follows it.
+    for phone in phones:
+        after = [apologised(r[4]) for r in results[came_back:] if r[1] == phone]
+        assert False in after, phone
+        assert True not in after[after.index(False):], (phone, after)
+
+    # Twilio redelivers each message that got the apology; every other one is unchanged.
+    emulator = TwilioEmulator(client=app.test_client(), token=TOKEN, base_url=PUBLIC)
+    failed = [(phone, sid, body) for _, phone, sid, body, reply in results if apologised(reply)]
+    assert failed
+    for phone, sid, body in failed:
+        retry = emulator.sms(body, from_=phone, sid=sid)
+        assert not apologised(retry) and emulator.sms(body, from_=phone, sid=sid).raw == retry.raw
+    for _, phone, sid, body, reply in results[:10]:
+        if not apologised(reply):
+            assert emulator.sms(body, from_=phone, sid=sid).raw == reply.raw
+
+    stored = Counter(db.all(sa.select(InboundMessage.sid)))
+    assert stored == Counter(sid for _, _, sid, _, _ in results)  # each message once: none lost, none doubled
+    assert db.count(Subscriber) == 4
+    assert sorted(db.all(sa.select(ConsentEvent.kind))) == ["opt_in"] * 4
+
+
+@pytest.mark.postgres
+def test_first_requests_after_a_restart_while_idle_are_answered(app, client, twilio, outage, is_postgres):
+    """PostgreSQL restarts at night while no request comes: every pooled connection is dead. The
+    morning's first webhook must not get one of them (pool_pre_ping replaces it first)."""
+    require(is_postgres, "restarting the server needs PostgreSQL (TEST_DATABASE_URL)")
+    sorry = apology(app)
+    assert len(twilio.sms("hi", from_=ALICE).messages) == 2
+    Call(twilio, ALICE).start()
+    pooled = app.extensions["db_engine"].pool.checkedin()
+    assert pooled >= 1
+    outage.down()
+    outage.up()
+    assert twilio.sms("MENU", from_=ALICE).messages != [sorry]
+    call = Call(twilio, ALICE)
+    call.start()
+    assert call.gather is not None and not call.ended
+    assert client.get("/healthz").status_code == 200
+    assert outage.proxy.accepted > pooled  # the dead connections were replaced, not reused
