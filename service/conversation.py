@@ -191,6 +191,9 @@ def previous_answer(sess: Session, sid: str) -> list[str] | None:
     return None if response is None else json.loads(response or "[]")
 
 
+# Replies a flood never holds back.
+ALWAYS_SENT = frozenset({"stop_confirm", "safety"})
+
 ADVANCED_OPT_OUT = {"STOP": ("opt_out", "opted_out"), "START": ("opt_in", "active")}
 
 
@@ -242,9 +245,10 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
                 inbound["locale"] = event.locale
         replies = turn.replies
         if flooding(sess, line, sub, now):
-            # Keep the state and consent changes, drop the replies, except the one opt-out
-            # confirmation (the law allows it and the person needs it).
-            replies = tuple(r for r in replies if r.key in {"stop_confirm"})
+            # Keep the state and consent changes, drop the replies, except the opt-out
+            # confirmation (the law allows it and the person needs it) and the safety reply
+            # (someone in danger may well be texting fast).
+            replies = tuple(r for r in replies if r.key in ALWAYS_SENT)
         texts = []
         for reply in replies:
             if reply.kind == "trials" and line.trials is not None:
@@ -252,7 +256,8 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
             else:
                 texts.append(line.renderer.render(reply, turn.state.locale))
 
-    if sub.status != "opted_out" and hold_back(sess, sub.id, body, texts, now - line.flood_window):
+    if sub.status != "opted_out" and hold_back(sess, sub.id, body, texts, now - line.flood_window,
+                                               red_flag=inbound["red_flag"] is not None):
         texts = []  # an auto-responder, or a loop: the same text answered the same way already
     inbound["response"] = json.dumps(texts, ensure_ascii=False)
     store(sess, sub, inbound)  # the unique sid is checked here

@@ -61,6 +61,14 @@ def repeats_itself(sess: Session, subscriber_id: int, body: str, texts: list[str
         _same(prev_body or "", body) and (prev_answer or "[]") in (answer, "[]") for prev_body, prev_answer in rows)
 
 
-def hold_back(sess: Session, subscriber_id: int, body: str, texts: list[str], since: datetime) -> bool:
-    """Whether to send no reply to this text (see the module docstring)."""
-    return bool(texts) and (looks_automatic(body) or repeats_itself(sess, subscriber_id, body, texts, since))
+def hold_back(sess: Session, subscriber_id: int, body: str, texts: list[str], since: datetime,
+              red_flag: bool = False) -> bool:
+    """Whether to send no reply to this text (see the module docstring).
+
+    A text with a red flag is never taken for an auto-reply ("chest pain, do not reply, call me"
+    reads like one); only the same text answered the same way REPEATS times in the window is."""
+    if not texts:
+        return False
+    if not red_flag and looks_automatic(body):
+        return True
+    return repeats_itself(sess, subscriber_id, body, texts, since)

@@ -109,3 +109,32 @@ def test_auto_replies_get_no_reply(body, twilio, db, clock):
 def test_people_are_not_taken_for_auto_replies(body, twilio):
     assert not looks_automatic(body)
     assert twilio.sms(body, from_=PHONE).messages
+
+
+def test_a_red_flag_during_a_flood_still_gets_the_safety_reply(app, twilio, clock):
+    """Someone in danger may be texting fast: the flood limit holds back menus, never safety."""
+    for body in itertools.islice(itertools.cycle(VARIED), app.config["FLOOD_LIMIT"] + 5):
+        clock.advance(seconds=1)
+        twilio.sms(body, from_=PHONE)
+    assert twilio.sms("HELP", from_=PHONE).messages == []  # flooding: menus are held back
+    reply = twilio.sms("I can't breathe", from_=PHONE)
+    assert len(reply.messages) == 1 and "911" in reply.text and "988" in reply.text
+
+
+def test_a_red_flag_that_reads_like_an_auto_reply_is_answered(twilio, clock):
+    body = "chest pain, do not reply, just call me"
+    assert looks_automatic(body)  # without the red flag it would be taken for an auto-reply
+    twilio.sms("MENU", from_=PHONE)
+    clock.advance(seconds=5)
+    assert "911" in twilio.sms(body, from_=PHONE).text
+
+
+def test_an_echo_of_the_safety_reply_does_not_loop(twilio, clock):
+    """A bot echoing our safety text (which names red flags itself) is answered REPEATS times."""
+    twilio.sms("MENU", from_=PHONE)
+    echo = "If this is an emergency, call 911 now. Fever during chemo, trouble breathing or chest pain"
+    answered = []
+    for _ in range(6):
+        clock.advance(seconds=5)
+        answered.append(bool(twilio.sms(echo, from_=PHONE).messages))
+    assert answered == [True] * REPEATS + [False] * (6 - REPEATS)
