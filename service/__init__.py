@@ -16,7 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .content.catalog import load_catalog
     from .content.lexicon import load_lexicon
     from .content.render import SmsRenderer
-    from .conversation import Line
+    from .conversation import Line, RecentNumbers
     from .engine.menu import MenuTree
     from .trials import voice as trials_voice
     from .trials.line import TrialsLine
@@ -40,10 +40,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         flood_limit=app.config["FLOOD_LIMIT"],
         flood_window=app.config["FLOOD_WINDOW"],
         trials=TrialsLine(catalog, lexicon, app.config["TRIALS_RADIUS_MILES"]),
+        recent=RecentNumbers(),
     )
     app.extensions["clock"] = now
 
     db.init_app(app)
+    from . import spool  # texts that arrive while the database is down (service/spool.py)
+
+    spool.init_app(app)
     security.init_app(app)
     app.register_blueprint(sms.bp)
     from .channels import status  # POST /twilio/status: delivery of the texts the worker sends

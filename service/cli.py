@@ -92,6 +92,24 @@ def seed_demo(ctx: click.Context) -> None:
     seed_demo_staff("Demo Clinic")
 
 
+spool_cli = AppGroup("spool", help="Texts received while the database was down (service/spool.py).")
+
+
+@spool_cli.command("status")
+def spool_status() -> None:
+    """How many texts wait to be recorded."""
+    click.echo(f"{current_app.extensions['spool'].pending()} texts wait in {current_app.config['INBOUND_SPOOL_DIR']}")
+
+
+@spool_cli.command("replay")
+def spool_replay() -> None:
+    """Record every waiting text now (the web processes and the worker also do this by themselves)."""
+    from .spool import replay
+
+    result = replay(current_app._get_current_object())
+    click.echo(f"recorded {result.stored}, already recorded {result.already}, still waiting {result.left}")
+
+
 def init_app(app: Flask) -> None:
     from .content.commands import content_cli as content_group
 
@@ -104,6 +122,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tokens_cli)
     app.cli.add_command(content_group)
     app.cli.add_command(simulate)
+    app.cli.add_command(spool_cli)
     app.cli.add_command(seed_demo)
     from .worker import worker_command
 

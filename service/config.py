@@ -68,6 +68,8 @@ class Settings:
     SEND_RETRY_SECONDS: int  # first retry delay; doubles per attempt
     SEND_TIMEOUT_SECONDS: float  # one Twilio REST call; must stay well under LEASE_SECONDS
     OUTBOUND_DAILY_CAP_PER_NUMBER: int  # texts a number gets per local day at most; more wait a day; 0 = off
+    INBOUND_SPOOL_DIR: str  # texts received while the database was down wait here (service/spool.py)
+    SPOOL_RETRY_SECONDS: float  # how often a web process retries recording them
     METRICS_TOKEN: str  # GET /metrics needs "Authorization: Bearer <it>" when set (service/metrics.py)
 
     def as_flask(self) -> dict:
@@ -133,6 +135,8 @@ def load_settings(overrides: dict | None = None) -> Settings:
         SEND_RETRY_SECONDS=int(env.get("SEND_RETRY_SECONDS") or 30),
         SEND_TIMEOUT_SECONDS=float(env.get("SEND_TIMEOUT_SECONDS") or 10),
         OUTBOUND_DAILY_CAP_PER_NUMBER=int(env.get("OUTBOUND_DAILY_CAP_PER_NUMBER") or 10),
+        INBOUND_SPOOL_DIR=env.get("INBOUND_SPOOL_DIR") or str(INSTANCE_DIR / "spool"),
+        SPOOL_RETRY_SECONDS=float(env.get("SPOOL_RETRY_SECONDS") or 5),
         METRICS_TOKEN=env.get("METRICS_TOKEN", ""),
     )
     if prod:

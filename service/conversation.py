@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from .content.render import SmsRenderer
 from .engine import ConsentChanged, LanguageChanged, RedFlag, State, TopicViewed, converse
-from .engine.keywords import Lexicon
+from .engine.keywords import OPT_IN, OPT_OUT, Lexicon, normalize
+from .engine.redflags import find_red_flag
 from .engine.menu import MenuTree
 from .db import utcnow
 from .models import ConsentEvent, Enrollment, InboundMessage, Subscriber
@@ -39,6 +40,29 @@ class Line:
     flood_limit: int = 20
     flood_window: timedelta = timedelta(minutes=2)
     trials: Any = None  # service.trials.line.TrialsLine: looks up "trials" replies (None: explain only)
+    recent: "RecentNumbers | None" = None  # what fallback_texts knows when the database is down
+
+
+class RecentNumbers:
+    """The language and status this process last saw per number, a bounded map (oldest out
+    first), so a database outage still answers in the person's language and keeps opted-out
+    numbers silent. Per process and best effort: a number not seen here gets the defaults."""
+
+    def __init__(self, size: int = 50_000):
+        self.size = size
+        self._seen: dict[str, tuple[str | None, str | None]] = {}
+
+    def remember(self, phone: str, locale: str | None, status: str | None) -> None:
+        self._seen.pop(phone, None)
+        self._seen[phone] = (locale, status)
+        if len(self._seen) > self.size:
+            try:
+                del self._seen[next(iter(self._seen))]
+            except (KeyError, StopIteration, RuntimeError):
+                pass  # another thread trimmed it first
+
+    def get(self, phone: str) -> tuple[str | None, str | None]:
+        return self._seen.get(phone, (None, None))
 
 
 def lock_subscriber(sess: Session, phone: str) -> Subscriber:
@@ -261,6 +285,8 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
         texts = []  # an auto-responder, or a loop: the same text answered the same way already
     inbound["response"] = json.dumps(texts, ensure_ascii=False)
     store(sess, sub, inbound)  # the unique sid is checked here
+    if line.recent is not None:
+        line.recent.remember(phone, sub.locale, sub.status)
     return texts
 
 
@@ -278,3 +304,70 @@ def store(sess: Session, sub: SubscriberRow, inbound: dict) -> None:
     else:
         conn.execute(_UPDATE_SUBSCRIBER, {"row_id": sub.id, **changes, "updated_at": utcnow()})
         conn.execute(_INSERT_INBOUND, inbound)
+
+
+def fallback_texts(line: Line, phone: str, body: str) -> list[str]:
+    """What to answer when the database cannot be reached (nothing here touches it).
+
+    What this process last saw of the number (line.recent) gives the language and whether it
+    opted out. The text itself is spooled and recorded later by record_missed_sms, so an opt-out
+    can already be confirmed (and later texts meet silence); a red flag gets the safety reply; an
+    opted-out number hears nothing. Everything else gets the apology, in the person's language
+    where we can tell it.
+    """
+    locale, status = line.recent.get(phone) if line.recent is not None else (None, None)
+    locale = locale or line.lexicon.keyword_locale(body) or line.lexicon.language_named(body) or "en"
+    if locale not in line.renderer.enabled_locales:
+        locale = "en"
+    kind = line.lexicon.classify(body, locale)
+    if status == "opted_out":
+        if kind == OPT_IN and line.recent is not None:
+            line.recent.remember(phone, locale, "active")
+            return [line.renderer.render_text("apology", locale)]  # START is kept; the menu waits
+        return []
+    if kind == OPT_OUT:
+        if line.recent is not None:
+            line.recent.remember(phone, locale, "opted_out")
+        return [line.renderer.render_text("stop_confirm", locale)]
+    texts = []
+    if find_red_flag(body, line.lexicon):
+        texts.append(line.renderer.render_text("safety", locale))
+    texts.append(line.renderer.render_text("apology", locale))
+    return texts
+
+
+def record_missed_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, now: datetime,
+                      answered: list[str], opt_out_type: str | None = None) -> bool:
+    """Record a text that was answered by fallback_texts while the database was down.
+
+    Applies what must not be lost: an opt-out or opt-in keyword (or Twilio's OptOutType), a red
+    flag from an enrolled patient (the clinic's urgent task), and the message log row with the
+    answer that was given. The menu position is left alone: the person was asked to try again.
+    Returns False when the sid is stored already (replayed before, or redelivered live).
+    """
+    body = body.replace("\x00", "")[:1600]
+    sub = lock_subscriber_row(sess, phone, sid)
+    if sub.previous is not None:
+        return False
+    inbound = {"sid": sid, "subscriber_id": sub.id, "body": body, "received_at": now, "locale": sub.locale,
+               "channel": "sms", "topic": None, "red_flag": None,
+               "response": json.dumps(answered, ensure_ascii=False)}
+    aoo = (opt_out_type or "").strip().upper()
+    kind = line.lexicon.classify(body, sub.locale or "en")
+    if aoo in ADVANCED_OPT_OUT:
+        change, source, detail = ADVANCED_OPT_OUT[aoo], "twilio_advanced_opt_out", aoo
+    elif kind == OPT_OUT:
+        change, source, detail = ADVANCED_OPT_OUT["STOP"], "sms_keyword", normalize(body)
+    elif kind == OPT_IN and sub.status == "opted_out":
+        change, source, detail = ADVANCED_OPT_OUT["START"], "sms_keyword", normalize(body)
+    else:
+        change = None
+    if change and sub.status != change[1]:
+        record_consent(sess, sub, change[0], source, detail, now)
+        sub.status = change[1]
+    flag = find_red_flag(body, line.lexicon)
+    if flag and sub.status != "opted_out":
+        inbound["red_flag"] = flag[:40]
+        clinic_inbound.red_flag(sess, sub, body, flag, now)
+    store(sess, sub, inbound)
+    return True

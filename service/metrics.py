@@ -107,6 +107,10 @@ def metrics():
     out.family("mbc_webhook_errors_total", "counter",
                "Twilio webhooks that failed and answered their fallback (apology) or a 5xx, by route "
                "(this process only).", counters.samples("mbc_webhook_errors_total"))
+    out.family("mbc_inbound_spooled", "gauge",
+               "Inbound texts received while the database was down, waiting on this machine's disk "
+               "to be recorded (service/spool.py); should fall to 0 once the database is back.",
+               [({}, current_app.extensions["spool"].pending())])
     try:
         database = read_database(current_app.extensions["db_engine"], current_app.extensions["clock"](), utcnow())
     except sa.exc.SQLAlchemyError as exc:  # the scrape still answers: the database being down is news

@@ -126,6 +126,7 @@ class Worker:
         failures = 0  # in a row: a database outage backs off instead of logging every poll
         while not self.stop.is_set():
             try:
+                self._replay_spool()
                 claimed = self.run_once()
             except Exception as exc:  # noqa: BLE001 - a database or network blip must not end the worker
                 failures += 1
@@ -143,6 +144,13 @@ class Worker:
                 failures = 0
             if claimed == 0:
                 self.stop.wait(self.poll)
+
+    def _replay_spool(self) -> None:
+        """Texts a web process on this machine kept while the database was down (service/spool.py);
+        a web process replays its own too, this covers one that died or was scaled away."""
+        from .spool import replay
+
+        replay(self.app)
 
     def drain(self) -> Stats:
         """Work until nothing is due (rows leased by live workers are theirs, not due)."""

@@ -91,6 +91,14 @@ def clock():
     return Clock()
 
 
+@pytest.fixture(autouse=True)
+def _own_spool(tmp_path, monkeypatch):
+    """Each test's apps keep texts received while the database is down in the test's own
+    directory (service/spool.py), and replay them only when a test says so."""
+    monkeypatch.setenv("INBOUND_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setenv("SPOOL_RETRY_SECONDS", "3600")
+
+
 @pytest.fixture
 def app(database_url, clock):
     app = create_app({
@@ -105,6 +113,29 @@ def app(database_url, clock):
     yield app
     _empty_tables(app.extensions["db_engine"])
     app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def broken(monkeypatch):
+    """The SMS webhook's database work fails (as in an outage: tests/resilience has real ones)
+    until `broken.fixed()`; the webhook answers its fallback and spools the text."""
+    import service.channels.sms as sms
+
+    real = sms.handle_sms
+
+    def fail(*args, **kwargs):
+        raise sa.exc.OperationalError("BEGIN", {}, Exception("could not connect to server"))
+
+    class Broken:
+        def down(self):
+            monkeypatch.setattr(sms, "handle_sms", fail)
+
+        def fixed(self):
+            monkeypatch.setattr(sms, "handle_sms", real)
+
+    broken = Broken()
+    broken.down()
+    return broken
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy.exc import IntegrityError
 
 from .. import db
-from ..conversation import handle_sms, previous_answer
+from ..conversation import fallback_texts, handle_sms, previous_answer
+from ..spool import spool_sms
 from ..phones import InvalidPhone, mask, to_e164
 from ..metrics import webhook_fallback
 from .signature import twilio_signed
@@ -67,5 +68,20 @@ def inbound_sms():
                 raise
     except Exception:
         log.exception("sms webhook failed for %s (sid %s)", mask(phone), sid, extra=webhook_fallback())
-        return twiml([line.renderer.catalog.string("en", "apology")])
+        return twiml(_fallback(line, sid, phone, body, form.get("OptOutType")))
     return twiml(texts)
+
+
+def _fallback(line, sid: str, phone: str, body: str, opt_out_type: str | None) -> list[str]:
+    """The answer without a database, and the text kept on disk until it can be recorded
+    (service/spool.py): an opt-out sent during an outage is still honoured."""
+    texts = [] if opt_out_type else fallback_texts(line, phone, body)
+    try:
+        spool_sms(current_app._get_current_object(), {
+            "sid": sid, "phone": phone, "body": body, "opt_out_type": opt_out_type,
+            "received_at": current_app.extensions["clock"]().isoformat(), "answered": texts})
+    except Exception:
+        # The disk failed too: say nothing that promises the opt-out was kept.
+        log.exception("sms webhook could not spool %s (sid %s)", mask(phone), sid)
+        return [line.renderer.render_text("apology", "en")]
+    return texts

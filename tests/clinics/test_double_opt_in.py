@@ -274,3 +274,21 @@ def test_finished_series_completes_and_confirmation_failure_fails(make_clinic, a
                      .values(status="failed", error_code="21211"))
     listed = {item["id"]: item["status"] for item in api.get("/enrollments").get_json()["items"]}
     assert listed == {done: "completed", bad: "failed"}
+
+
+def test_red_flag_texted_while_the_database_is_down_still_reaches_the_clinic(make_clinic, api_for, twilio, db,
+                                                                             app, broken):
+    from service.spool import replay
+
+    broken.fixed()
+    north = make_clinic("North")
+    api_for(north).enroll(PHONE, categories=["chemo"])
+    twilio.sms("YES", from_=PHONE)
+    broken.down()
+    during = twilio.sms("I have a fever of 102", from_=PHONE)
+    assert during.messages[0] == app.extensions["line"].renderer.render_text("safety", "en")
+    assert db.count(FollowUpTask) == 0
+    broken.fixed()
+    assert replay(app).stored == 1
+    task = db.one(sa.select(FollowUpTask))
+    assert (task.clinic_id, task.kind, task.urgent, task.body) == (north.id, "red_flag", True, "I have a fever of 102")

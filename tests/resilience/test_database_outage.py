@@ -10,6 +10,7 @@ Either way every statement fails with OperationalError until "up".
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
 import threading
 from collections import Counter
@@ -21,16 +22,18 @@ from sqlalchemy.engine import make_url
 
 from service import create_app
 from service.messaging import sender_for
+from service.spool import replay
 from service.models import ConsentEvent, InboundMessage, Subscriber
 from service.worker import Worker
 from tests.conftest import PUBLIC, TOKEN, _empty_tables, require
-from tests.support.outbound import WORKER_CONFIG, fake, queue_many, row_ids_seen, statuses, wait_for  # noqa: F401
+from tests.support.outbound import (WORKER_CONFIG, fake, queue, queue_many, row_ids_seen, statuses,  # noqa: F401
+                                    wait_for)
 from tests.support.senders import AfterSend
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.twilio import TwilioEmulator, new_sid
 from tests.support.voice_caller import Call
 
-ALICE, BEATRIZ = "+14155550101", "+14155550102"
+ALICE, BEATRIZ, CARMEN = "+14155550101", "+14155550102", "+14155550103"
 SQLITE_BUSY_TIMEOUT = 0.25
 WORKER_CONFIG_BATCH = 4  # the app fixture's WORKER_BATCH
 
@@ -109,8 +112,8 @@ def app(outage, clock, fake):  # noqa: F811 - replaces conftest's app: the datab
     app.extensions["db_engine"].dispose()
 
 
-def apology(app) -> str:
-    return app.extensions["line"].renderer.catalog.string("en", "apology")
+def apology(app, locale: str = "en") -> str:
+    return app.extensions["line"].renderer.render_text("apology", locale)
 
 
 def status_params(sid: str) -> dict:
@@ -118,7 +121,7 @@ def status_params(sid: str) -> dict:
             "AccountSid": "AC" + "1" * 32, "To": ALICE, "From": "+18005550199", "ApiVersion": "2010-04-01"}
 
 
-def test_webhooks_apologise_while_down_and_redeliveries_are_handled_once(app, client, twilio, outage, db):
+def test_webhooks_apologise_while_down_and_every_text_is_recorded_after(app, client, twilio, outage, db):
     sorry = apology(app)
     hello = new_sid("SM")
     assert len(twilio.sms("hi", from_=ALICE, sid=hello).messages) == 2  # welcome, menu
@@ -131,7 +134,8 @@ def test_webhooks_apologise_while_down_and_redeliveries_are_handled_once(app, cl
         during = twilio.sms("2", from_=ALICE, sid=topic)
         assert during.status == 200 and during.content_type.startswith("application/xml")
         assert during.messages == [sorry]
-        assert twilio.sms("hola", from_=BEATRIZ, sid=hola).messages == [sorry]  # a new number too
+        # A new number greeting in Spanish hears the apology in Spanish.
+        assert twilio.sms("hola", from_=BEATRIZ, sid=hola).messages == [apology(app, "es")]
 
         heard = call.start()
         assert call.responses[-1].status == 200
@@ -143,26 +147,77 @@ def test_webhooks_apologise_while_down_and_redeliveries_are_handled_once(app, cl
         assert twilio.post("/twilio/status", status_params("SM" + "5" * 32)).status == 204
         health = client.get("/healthz")
         assert health.status_code == 503 and health.get_json()["status"] == "unavailable"
+        # Both texts wait on disk; replaying while the database is down keeps them there.
+        assert app.extensions["spool"].pending() == 2
+        with pytest.raises(sa.exc.OperationalError):
+            replay(app)
+        assert app.extensions["spool"].pending() == 2
     finally:
         outage.up()
 
-    # Back: the same app object, no restart. Twilio redelivers what failed, with the same sids.
+    # Back: the same app object, no restart. Twilio does not redeliver a message it had a 200
+    # for; the spool records both (service/spool.py), once.
     assert client.get("/healthz").status_code == 200
-    redelivered = twilio.sms("2", from_=ALICE, sid=topic)
-    assert redelivered.status == 200 and redelivered.messages[0].startswith("Hormone therapy")
-    assert twilio.sms("2", from_=ALICE, sid=topic).raw == redelivered.raw  # and once more: same answer
-    welcome = twilio.sms("hola", from_=BEATRIZ, sid=hola).messages
-    assert sorry not in welcome and "911" in welcome[0] and "1 Cómo se elige" in welcome[-1]  # es: welcome, menu
+    result = replay(app)
+    assert (result.stored, result.already, result.left) == (2, 0, 0)
+    assert app.extensions["spool"].pending() == 0 and replay(app).stored == 0
+    # A repeat of that sid (Twilio's fallback URL, say) gets the answer that was given.
+    assert twilio.sms("2", from_=ALICE, sid=topic).messages == [sorry]
+    # The menu position was left alone: asked again, the topic comes; BEATRIZ is still new.
+    assert twilio.sms("2", from_=ALICE).messages[0].startswith("Hormone therapy")
+    welcome = twilio.sms("hola", from_=BEATRIZ).messages
+    assert "911" in welcome[0] and "1 Cómo se elige" in welcome[-1]  # es: welcome, menu
     again = Call(twilio, ALICE, sid=call.sid)
     again.start()
     assert again.gather is not None and not again.ended  # the language or main menu, waiting for a key
 
-    rows = db.all(sa.select(InboundMessage.sid))
-    assert Counter(rows) == Counter({hello: 1, topic: 1, hola: 1})  # nothing lost, nothing doubled
+    rows = Counter(db.all(sa.select(InboundMessage.sid)))
+    assert rows[hello] == rows[topic] == rows[hola] == 1 and sum(rows.values()) == 5  # none lost, none doubled
+    answered = db.one(sa.select(InboundMessage.response).where(InboundMessage.sid == topic))
+    assert json.loads(answered) == [sorry]  # the log shows what the person was told
     subs = {s.phone: s for s in db.all(sa.select(Subscriber))}
     assert set(subs) == {ALICE, BEATRIZ} and subs[ALICE].menu_topic == "hormone"
     events = [(e.subscriber_id, e.kind) for e in db.all(sa.select(ConsentEvent))]
     assert sorted(events) == sorted([(subs[ALICE].id, "opt_in"), (subs[BEATRIZ].id, "opt_in")])
+
+
+def text(app, key: str, locale: str = "en") -> str:
+    return app.extensions["line"].renderer.render_text(key, locale)
+
+
+def test_stop_and_red_flags_during_an_outage_are_answered_and_kept(app, twilio, outage, db):
+    """Opt-out always works and red flags always get the safety reply, database or not; the
+    person's language and opt-out are remembered from this process's last answer."""
+    twilio.sms("hi", from_=ALICE)
+    twilio.sms("hola", from_=BEATRIZ)  # Spanish from her first text
+    twilio.sms("STOP", from_=CARMEN)  # opted out before the outage
+    follow_up = queue(app, ALICE, "Day 3: side effects to report")
+    outage.down()
+    try:
+        assert twilio.sms("STOP", from_=ALICE).messages == [text(app, "stop_confirm")]
+        for body in ("MENU", "I have a fever", "STOP"):  # opted out: silence, as when the database is up
+            assert twilio.sms(body, from_=ALICE).messages == [], body
+        assert twilio.sms("2", from_=BEATRIZ).messages == [text(app, "apology", "es")]
+        assert twilio.sms("tengo fiebre", from_=BEATRIZ).messages == [text(app, "safety", "es"),
+                                                                       text(app, "apology", "es")]
+        assert twilio.sms("MENU", from_=CARMEN).messages == []
+    finally:
+        outage.up()
+
+    assert replay(app).stored == 7
+    subs = {s.phone: s for s in db.all(sa.select(Subscriber))}
+    assert subs[ALICE].status == "opted_out" and subs[BEATRIZ].status == "active"
+    assert subs[BEATRIZ].locale == "es" and subs[BEATRIZ].menu_topic is None  # "2" changed no menu
+    stops = db.all(sa.select(ConsentEvent).where(ConsentEvent.subscriber_id == subs[ALICE].id,
+                                                  ConsentEvent.kind == "opt_out"))
+    assert [(e.source, e.detail) for e in stops] == [("sms_keyword", "stop")]  # once, though STOP came twice
+    assert statuses(app) == {"cancelled": 1}, follow_up  # the pending follow-up never goes out
+    flags = db.all(sa.select(InboundMessage.red_flag).where(InboundMessage.subscriber_id == subs[BEATRIZ].id,
+                                                              InboundMessage.red_flag.is_not(None)))
+    assert flags == ["fiebre"]
+    # After the outage the line behaves as if it had been up: ALICE is silent until START.
+    assert twilio.sms("MENU", from_=ALICE).messages == []
+    assert twilio.sms("START", from_=ALICE).messages[0] == text(app, "start_confirm")
 
 
 def test_worker_survives_the_outage_and_sends_each_text_once(app, fake, outage):
@@ -256,16 +311,18 @@ def test_connections_cut_in_the_middle_of_traffic(app, outage, is_postgres, db):
         assert False in after, phone
         assert True not in after[after.index(False):], (phone, after)
 
-    # Twilio redelivers each message that got the apology; every other one is unchanged.
-    emulator = TwilioEmulator(client=app.test_client(), token=TOKEN, base_url=PUBLIC)
-    failed = [(phone, sid, body) for _, phone, sid, body, reply in results if apologised(reply)]
+    # Every text that got the apology waited on disk; replayed now, each is recorded once. Most
+    # get the apology as their stored answer; one whose COMMIT reached the server just as the
+    # connection was cut was stored already, with the answer the person never saw.
+    failed = [(phone, sid, body, reply) for _, phone, sid, body, reply in results if apologised(reply)]
     assert failed
-    for phone, sid, body in failed:
-        retry = emulator.sms(body, from_=phone, sid=sid)
-        assert not apologised(retry) and emulator.sms(body, from_=phone, sid=sid).raw == retry.raw
+    result = replay(app)
+    assert result.stored + result.already == len(failed) and result.left == 0 and result.already <= 2
+    emulator = TwilioEmulator(client=app.test_client(), token=TOKEN, base_url=PUBLIC)
+    repeats = [emulator.sms(body, from_=phone, sid=sid) for phone, sid, body, _ in failed]
+    assert sum(1 for r in repeats if apologised(r)) == result.stored  # a repeat gets the answer on record
     for _, phone, sid, body, reply in results[:10]:
-        if not apologised(reply):
-            assert emulator.sms(body, from_=phone, sid=sid).raw == reply.raw
+        assert emulator.sms(body, from_=phone, sid=sid).raw == reply.raw
 
     stored = Counter(db.all(sa.select(InboundMessage.sid)))
     assert stored == Counter(sid for _, _, sid, _, _ in results)  # each message once: none lost, none doubled
