@@ -51,11 +51,16 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value
 
 
+WAIT_SECONDS = 10  # longest a request waits for the database before it fails over
+
+
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         # hide_parameters: SQL errors must not carry phone numbers or message bodies into logs.
-        # Busy timeout: 30 s unless the URL says otherwise (sqlite:///f.db?timeout=5).
-        connect_args = {} if "timeout" in sa.engine.make_url(url).query else {"timeout": 30}
+        # Busy timeout: 10 s unless the URL says otherwise (sqlite:///f.db?timeout=5). Twilio
+        # waits 15 s for a webhook; a request stuck behind a lock must fail over to the apology
+        # (and the spool) before Twilio gives up and the text is lost.
+        connect_args = {} if "timeout" in sa.engine.make_url(url).query else {"timeout": WAIT_SECONDS}
         engine = sa.create_engine(url, connect_args=connect_args, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
@@ -79,7 +84,12 @@ def make_engine(url: str) -> sa.Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
+    # connect_timeout and pool_timeout: the same 15 s budget. A server that drops packets instead
+    # of refusing them would otherwise hold a webhook in TCP's own timeout (minutes).
+    query = sa.engine.make_url(url).query
+    connect_args = {} if "connect_timeout" in query else {"connect_timeout": WAIT_SECONDS}
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=WAIT_SECONDS,
+                            connect_args=connect_args, hide_parameters=True)
 
 
 def init_app(app: Flask) -> None:

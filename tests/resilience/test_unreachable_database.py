@@ -1,0 +1,69 @@
+"""A PostgreSQL server that accepts TCP but never answers (a hung host, packets black-holed after
+the handshake): the webhook must fail over to its apology and spool the text, within Twilio's
+15 s, instead of waiting on the network. service/db.py bounds connects with connect_timeout."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from service import create_app
+from service.db import WAIT_SECONDS, make_engine
+from tests.conftest import PUBLIC, TOKEN
+from tests.support.twilio import TwilioEmulator
+
+
+@pytest.fixture
+def black_hole():
+    """A listening socket that accepts connections and never sends a byte."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                held.append(conn)
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_connects_are_bounded_by_default(black_hole, monkeypatch):
+    """No connect_timeout in the URL: WAIT_SECONDS applies (shortened here so the test is quick)."""
+    import service.db
+
+    assert WAIT_SECONDS < 15  # Twilio's webhook timeout
+    monkeypatch.setattr(service.db, "WAIT_SECONDS", 1)
+    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{black_hole}/x")
+    with pytest.raises(sa.exc.OperationalError, match="timeout"):
+        engine.connect()
+    engine.dispose()
+
+
+def test_a_hung_database_host_gets_the_apology_not_a_twilio_timeout(black_hole, clock):
+    app = create_app({"APP_ENV": "test", "TESTING": True, "PUBLIC_BASE_URL": PUBLIC, "TWILIO_AUTH_TOKEN": TOKEN,
+                      "SECRET_KEY": "test-secret",
+                      "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{black_hole}/x?connect_timeout=1"})
+    app.extensions["clock"] = clock
+    twilio = TwilioEmulator(client=app.test_client(), token=TOKEN, base_url=PUBLIC)
+    reply = twilio.sms("STOP", from_="+14155550191")
+    assert reply.status == 200
+    assert reply.messages == [app.extensions["line"].renderer.render_text("stop_confirm", "en")]
+    assert app.extensions["spool"].pending() == 1  # kept for when the database answers again
+    app.extensions["db_engine"].dispose()
