@@ -98,7 +98,11 @@ spool_cli = AppGroup("spool", help="Texts received while the database was down (
 @spool_cli.command("status")
 def spool_status() -> None:
     """How many texts wait to be recorded."""
-    click.echo(f"{current_app.extensions['spool'].pending()} texts wait in {current_app.config['INBOUND_SPOOL_DIR']}")
+    spool = current_app.extensions["spool"]
+    click.echo(f"{spool.pending()} texts wait in {current_app.config['INBOUND_SPOOL_DIR']}")
+    if spool.failed():
+        click.echo(f"{spool.failed()} could not be recorded: see the *.failed files there and the "
+                   "spool_record_failed log lines")
 
 
 @spool_cli.command("replay")
@@ -106,8 +110,13 @@ def spool_replay() -> None:
     """Record every waiting text now (the web processes and the worker also do this by themselves)."""
     from .spool import replay
 
-    result = replay(current_app._get_current_object())
-    click.echo(f"recorded {result.stored}, already recorded {result.already}, still waiting {result.left}")
+    try:
+        result = replay(current_app._get_current_object())
+    except Exception as exc:  # noqa: BLE001 - the database is still down: say so, keep everything
+        raise click.ClickException(f"the database failed ({type(exc).__name__}); nothing was lost, "
+                                   "try again when it is back") from exc
+    click.echo(f"recorded {result.stored}, already recorded {result.already}, still waiting {result.left}"
+               + (f", could not be recorded {result.failed} (see *.failed)" if result.failed else ""))
 
 
 def init_app(app: Flask) -> None:

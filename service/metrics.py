@@ -111,6 +111,9 @@ def metrics():
                "Inbound texts received while the database was down, waiting on this machine's disk "
                "to be recorded (service/spool.py); should fall to 0 once the database is back.",
                [({}, current_app.extensions["spool"].pending())])
+    out.family("mbc_inbound_spool_failed", "gauge",
+               "Spooled texts that could not be recorded (not the database's fault): kept in *.failed "
+               "files for an operator.", [({}, current_app.extensions["spool"].failed())])
     try:
         database = read_database(current_app.extensions["db_engine"], current_app.extensions["clock"](), utcnow())
     except sa.exc.SQLAlchemyError as exc:  # the scrape still answers: the database being down is news

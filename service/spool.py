@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 SUFFIX = ".jsonl"
 CLAIMED = ".replaying"
+FAILED = ".failed"  # records that could not be recorded: an operator looks at them
 
 
 @dataclass
@@ -39,6 +40,7 @@ class ReplayResult:
     stored: int = 0  # records written to the database now
     already: int = 0  # records the database already had (replayed before, or redelivered live)
     left: int = 0  # records still spooled (the database failed again)
+    failed: int = 0  # records moved to a .failed file (not JSON, or an error that is not the database's)
 
 
 class Spool:
@@ -59,7 +61,7 @@ class Spool:
         path = self._own_file()
         with self._lock:
             while True:
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX)
                     # A replayer may have renamed the file between our open and our lock: then
@@ -69,6 +71,9 @@ class Spool:
                     except FileNotFoundError:
                         same = False
                     if same:
+                        size = os.fstat(fd).st_size
+                        if size and os.pread(fd, 1, size - 1) != b"\n":
+                            line = b"\n" + line  # the last writer died mid-line: start a new one
                         os.write(fd, line)
                         os.fsync(fd)
                         return
@@ -114,31 +119,59 @@ class Spool:
                 continue
             yield fd, target
 
-    def replay(self, store: Callable[[dict], bool]) -> ReplayResult:
+    def replay(self, store: Callable[[dict], bool],
+               transient: Callable[[Exception], bool] = lambda exc: True) -> ReplayResult:
         """Hand every spooled record to `store` (True: written now, False: already there) in the
-        order they arrived per file. On an exception the file goes back to the spool untouched
-        (what was stored stays stored: `store` is idempotent) and replay stops."""
+        order they arrived per file.
+
+        When `store` raises an error `transient` accepts (the database is still down), the file
+        goes back to the spool untouched (what was stored stays stored: `store` is idempotent)
+        and replay stops. Any other error, or a line that is not JSON (a crash mid-write), is
+        that one record's problem: it moves to a `.failed` file for an operator and the rest go on,
+        so one bad record never holds back the opt-outs behind it."""
         result = ReplayResult()
         for fd, claimed in self._claim():
             try:
                 with os.fdopen(os.dup(fd), "rb") as fh:
-                    records = [json.loads(line) for line in fh if line.strip()]
-                done = 0
-                try:
-                    for record in records:
+                    lines = [line for line in fh if line.strip()]
+                for done, line in enumerate(lines):
+                    try:
+                        record = json.loads(line)
+                        if not isinstance(record, dict):
+                            raise ValueError("a spool record is a JSON object")
                         if store(record):
                             result.stored += 1
                         else:
                             result.already += 1
-                        done += 1
-                except Exception:
-                    result.left += len(records) - done
-                    os.rename(claimed, self.dir / f"{_stem(claimed)}.{uuid.uuid4().hex[:8]}{SUFFIX}")
-                    raise
+                    except Exception as exc:
+                        if not isinstance(exc, ValueError) and transient(exc):
+                            result.left += len(lines) - done
+                            os.rename(claimed, self.dir / f"{_stem(claimed)}.{uuid.uuid4().hex[:8]}{SUFFIX}")
+                            raise
+                        self._dead_letter(claimed, line, exc)
+                        result.failed += 1
                 os.unlink(claimed)
             finally:
                 os.close(fd)  # releases the lock
         return result
+
+    def _dead_letter(self, claimed: Path, line: bytes, exc: Exception) -> None:
+        log.error("spool: a record could not be recorded (%s); kept in %s%s", type(exc).__name__,
+                  _stem(claimed), FAILED, exc_info=exc, extra={"event": "spool_record_failed"})
+        fd = os.open(self.dir / f"{_stem(claimed)}{FAILED}", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line if line.endswith(b"\n") else line + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def failed(self) -> int:
+        """Records that could not be recorded and wait for an operator (`.failed` files)."""
+        total = 0
+        for path in self.dir.glob(f"*{FAILED}") if self.dir.is_dir() else ():
+            with open(path, "rb") as fh:
+                total += sum(1 for line in fh if line.strip())
+        return total
 
 
 def _stem(path: Path) -> str:
@@ -178,11 +211,20 @@ def replay(app) -> ReplayResult:
                 now=datetime.fromisoformat(record["received_at"]), answered=record.get("answered", []),
                 opt_out_type=record.get("opt_out_type"))
 
-    result = app.extensions["spool"].replay(store)
+    result = app.extensions["spool"].replay(store, transient=_database_unavailable)
     if result.stored or result.already:
         log.info("spool: replayed %s texts (%s were stored already)", result.stored + result.already,
                  result.already, extra={"event": "spool_replayed"})
     return result
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    """Errors that say "try again later": the connection, a lock or pool timeout, or a race with
+    a live delivery of the same sid (the next replay finds it stored)."""
+    import sqlalchemy as sa
+
+    return isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError,
+                            sa.exc.IntegrityError)) or getattr(exc, "connection_invalidated", False)
 
 
 class BackgroundReplayer:

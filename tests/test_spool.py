@@ -171,3 +171,27 @@ def test_twilio_advanced_opt_out_during_an_outage_is_kept_and_answered_with_noth
     broken.fixed()
     replay(app)
     assert db.one(sa.select(Subscriber.status).where(Subscriber.phone == PHONE)) == "opted_out"
+
+
+def test_a_bad_record_is_set_aside_and_the_rest_are_recorded(tmp_path):
+    """A line cut short by a crash mid-write, or a record that fails for its own reasons, must not
+    hold back the opt-outs after it: it moves to a .failed file and replay goes on."""
+    spool = Spool(tmp_path)
+    spool.append({"sid": "a"})
+    with open(spool._own_file(), "ab") as fh:
+        fh.write(b'{"sid": "cut sh')  # no newline: the process died here
+    spool.append({"sid": "b"})  # the next append starts a new line
+    spool.append({"sid": "poison"})
+    spool.append({"sid": "c"})
+    seen = []
+
+    def store(record):
+        if record["sid"] == "poison":
+            raise KeyError("to")
+        seen.append(record["sid"])
+        return True
+
+    result = spool.replay(store, transient=lambda exc: False)
+    assert seen == ["a", "b", "c"] and (result.stored, result.failed) == (3, 2)
+    assert spool.pending() == 0 and spool.failed() == 2
+    assert spool.replay(store).stored == 0  # set aside, not retried on every pass
