@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import statistics
 import sys
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -65,15 +66,64 @@ def throughput(url: str, fake: FakeTwilio, *, workers: int, rate: float, count: 
     env = worker_env(url, fake, SEND_RATE_PER_SECOND=rate, WORKER_BATCH=100)
     started = time.monotonic()
     procs = [start_worker(env, "--drain") for _ in range(workers)]
+    rss: dict[int, list[int]] = {}
+    stop = threading.Event()
+    sampler = threading.Thread(target=peak_rss, args=(procs, stop, rss), daemon=True)
+    sampler.start()
     for proc in procs:
         _out, err = proc.communicate(timeout=600)
         if proc.returncode:
             raise RuntimeError(err[-2000:])
     wall = time.monotonic() - started
+    stop.set()
+    sampler.join()
     times = sorted(r["at"] for r in fake.requests[before:])
     span = times[-1] - times[0] if len(times) > 1 else float("nan")
     return {"workers": workers, "rate": rate, "count": len(times), "wall": wall,
-            "per_s": (len(times) - 1) / span if span else float("nan")}
+            "per_s": (len(times) - 1) / span if span else float("nan"),
+            "peak_mb": max((max(kb) for kb in rss.values() if kb), default=0) / 1024}
+
+
+def peak_rss(procs, stop: threading.Event, samples: dict) -> None:
+    """Sample each process's RSS (KB) every 50 ms until stop; keep (texts sent so far, KB) pairs."""
+    from bench.webhook import rss_kb
+
+    while not stop.is_set():
+        for proc in procs:
+            try:
+                samples.setdefault(proc.pid, []).append(rss_kb(proc.pid))
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+        stop.wait(0.05)
+
+
+def worker_memory(url: str, fake: FakeTwilio, count: int) -> dict:
+    """One `worker --drain` process sending `count` texts: its RSS after the first tenth and at the end."""
+    app = create_app({**WORKER_CONFIG, "DATABASE_URL": url, "TWILIO_API_BASE_URL": fake.base_url})
+    try:
+        with app.extensions["db_engine"].begin() as conn:
+            for table in ("outbound_attempts", "outbound_messages", "send_rate_buckets", "subscribers"):
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+        queue_many(app, count, phones=500, due_at=datetime.now(timezone.utc), prefix="mem")
+    finally:
+        app.extensions["db_engine"].dispose()
+    from bench.webhook import rss_kb
+
+    before = len(fake.requests)
+    proc = start_worker(worker_env(url, fake, SEND_RATE_PER_SECOND=0, WORKER_BATCH=100), "--drain")
+    points: list[tuple[int, int]] = []  # (texts sent, RSS KB)
+    while proc.poll() is None:
+        try:
+            points.append((len(fake.requests) - before, rss_kb(proc.pid)))
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        time.sleep(0.1)  # a sampling interval, not synchronisation
+    _out, err = proc.communicate(timeout=600)
+    if proc.returncode:
+        raise RuntimeError(err[-2000:])
+    early = next((kb for sent, kb in points if sent >= count // 10), points[0][1])
+    return {"count": len(fake.requests) - before, "early_mb": early / 1024, "last_mb": points[-1][1] / 1024,
+            "peak_mb": max(kb for _, kb in points) / 1024}
 
 
 def claim_timing(url: str, rows: int, queued_share: float, repeats: int = 30, batch: int = 100) -> float:
@@ -125,12 +175,20 @@ def section() -> list[str]:
             "messages/s is measured between the first and last request the fake received (wall includes process",
             "start-up). Workers, fake and PostgreSQL share the machine's cores.",
             "",
-            "| rate limit | workers | texts | messages/s | wall s |",
-            "|---|---|---|---|---|",
+            "| rate limit | workers | texts | messages/s | wall s | peak RSS per worker MB |",
+            "|---|---|---|---|---|---|",
         ]
         for r in rows:
             limit = "off" if r["rate"] == 0 else f"{r['rate']:.0f}/s"
-            lines.append(f"| {limit} | {r['workers']} | {r['count']} | {r['per_s']:.0f} | {r['wall']:.1f} |")
+            lines.append(f"| {limit} | {r['workers']} | {r['count']} | {r['per_s']:.0f} | {r['wall']:.1f} "
+                         f"| {r['peak_mb']:.1f} |")
+        count = int(os.environ.get("BENCH_WORKER_MEMORY_TEXTS", "20000"))
+        mem = worker_memory(url, fake, count)
+        print(f"worker memory: {mem}", flush=True)
+        lines += ["", f"Memory of one worker process sending {mem['count']:,} texts (rate limit off; RSS sampled every "
+                  "100 ms; target at most 120 MB and no growth):", "",
+                  "| after the first tenth MB | at the end MB | peak MB |", "|---|---|---|",
+                  f"| {mem['early_mb']:.1f} | {mem['last_mb']:.1f} | {mem['peak_mb']:.1f} |"]
         lines += ["", "One claim of 100 rows (`SELECT … FOR UPDATE SKIP LOCKED` + `UPDATE`, median of 30, rolled back):", "",
                   "| rows in the queue | of which queued | claim ms |", "|---|---|---|"]
         for total, share in ((10_000, 1.0), (1_000_000, 1.0), (10_000, 0.01), (1_000_000, 0.01)):

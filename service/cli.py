@@ -11,7 +11,6 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import db as dbmod
-from . import migrate
 
 db_cli = AppGroup("db", help="Database migrations.")
 clinics_cli = AppGroup("clinics", help="Clinics.")
@@ -21,6 +20,8 @@ clinics_cli = AppGroup("clinics", help="Clinics.")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
+    from . import migrate  # Alembic (and Mako, Pygments) only for this command: ~10 MB per process
+
     migrate.upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"database at {revision}")
 
@@ -28,6 +29,8 @@ def db_upgrade(revision: str) -> None:
 @db_cli.command("check")
 def db_check() -> None:
     """Fail when the models and the migrations disagree."""
+    from . import migrate
+
     migrate.check(current_app.config["DATABASE_URL"])
     click.echo("no drift between models and migrations")
 
