@@ -27,6 +27,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     logs.configure(app)
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops > 0:
+        # request.remote_addr (the sign-in throttle, logs) and request.scheme from the last `hops`
+        # X-Forwarded-For/-Proto entries, which those proxies wrote; anything a client put before
+        # them is ignored. Twilio signatures do not depend on it: they use PUBLIC_BASE_URL.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     sessions.init_app(app)  # signed-cookie sessions without a serializer built per request
 
     catalog = load_catalog(tuple(app.config["ENABLED_LOCALES"]))

@@ -34,6 +34,16 @@ def _list(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
+def _int(env: dict, name: str, default: int) -> int:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+
+
 @dataclass
 class Settings:
     APP_ENV: str
@@ -71,6 +81,7 @@ class Settings:
     INBOUND_SPOOL_DIR: str  # texts received while the database was down wait here (service/spool.py)
     SPOOL_RETRY_SECONDS: float  # how often a web process retries recording them
     METRICS_TOKEN: str  # GET /metrics needs "Authorization: Bearer <it>" when set (service/metrics.py)
+    TRUSTED_PROXY_HOPS: int  # proxies in front that set X-Forwarded-For/-Proto; 0 = trust none
 
     def as_flask(self) -> dict:
         return {k: v for k, v in vars(self).items()}
@@ -138,6 +149,11 @@ def load_settings(overrides: dict | None = None) -> Settings:
         INBOUND_SPOOL_DIR=env.get("INBOUND_SPOOL_DIR") or str(INSTANCE_DIR / "spool"),
         SPOOL_RETRY_SECONDS=float(env.get("SPOOL_RETRY_SECONDS") or 5),
         METRICS_TOKEN=env.get("METRICS_TOKEN", ""),
+        # How many reverse proxies (Heroku's router, nginx) append to X-Forwarded-For in front of
+        # the app. 0: the header is ignored and the client address is the TCP peer; 1 on Heroku
+        # or behind one proxy. More than there really are lets a client forge its address (and
+        # dodge the per-address sign-in throttle); fewer makes every client the proxy.
+        TRUSTED_PROXY_HOPS=_int(env, "TRUSTED_PROXY_HOPS", 0),
     )
     if prod:
         if not settings.PUBLIC_BASE_URL.startswith("https://"):
@@ -154,6 +170,8 @@ def load_settings(overrides: dict | None = None) -> Settings:
         # A lease that can expire while its REST call is still running lets a second worker
         # reclaim a message that may be reaching Twilio (docs/outbound.md).
         raise ConfigError("LEASE_SECONDS must be at least twice SEND_TIMEOUT_SECONDS")
+    if not 0 <= settings.TRUSTED_PROXY_HOPS <= 5:
+        raise ConfigError("TRUSTED_PROXY_HOPS must be between 0 and 5")
     if settings.SMS_BACKEND not in {"twilio", "console", "fake"}:
         raise ConfigError("SMS_BACKEND must be twilio or console")
     for key, value in (overrides or {}).items():

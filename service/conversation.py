@@ -89,11 +89,15 @@ def lock_subscriber(sess: Session, phone: str) -> Subscriber:
 _SUBSCRIBER_FOR_UPDATE = (
     sa.select(Subscriber).where(Subscriber.phone == sa.bindparam("phone")).with_for_update()
 )
+# By sid alone: voice rows share the table, but their sids ("CA...:<step>") never equal a MessageSid.
 _PREVIOUS_ANSWER = sa.select(InboundMessage.response).where(InboundMessage.sid == sa.bindparam("sid"))
+# Texts only: the flood limit holds back SMS replies, and a caller walking the voice menus (each
+# topic heard is logged, service/channels/call_log.py) has sent no texts to hold back.
 _RECENT_INBOUND = (
     sa.select(sa.func.count())
     .select_from(InboundMessage)
-    .where(InboundMessage.subscriber_id == sa.bindparam("sub"), InboundMessage.received_at > sa.bindparam("since"))
+    .where(InboundMessage.subscriber_id == sa.bindparam("sub"), InboundMessage.channel == "sms",
+           InboundMessage.received_at > sa.bindparam("since"))
 )
 
 

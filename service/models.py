@@ -6,6 +6,7 @@ Typed SQLAlchemy 2 models. Every change here needs an Alembic migration
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -59,7 +60,8 @@ class ConsentEvent(Base):
 
 
 class InboundMessage(Base):
-    """Each inbound webhook delivery, keyed by Twilio's sid so a retry is answered identically."""
+    """Each inbound text (sid: MessageSid, so a retry is answered identically) and each step of a
+    call (sid: CallSid:step, channel "voice"), for the message log and the dashboard."""
 
     __tablename__ = "inbound_messages"
 
@@ -122,6 +124,10 @@ class OutboundMessage(Base):
 from datetime import date  # noqa: E402 - appended section's own import
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class StaffUser(Base):
     """A clinic nurse, navigator or admin who signs in to the portal."""
 
@@ -135,6 +141,10 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of every portal session cookie (PortalUser.get_id); sign-out and a password change
+    # replace it, so every cookie issued before (copied ones too) stops working. NULL (a row made
+    # by the release before this column) signs nobody in until the next sign-in sets it.
+    session_token: Mapped[str | None] = mapped_column(sa.String(64), default=new_session_token)
 
     __table_args__ = (sa.CheckConstraint("role IN ('clinic_admin', 'staff')", name="role"),)
 
@@ -149,7 +159,10 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    __table_args__ = (sa.Index("ix_login_attempts_email_ip_created", "email", "ip", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_login_attempts_email_ip_created", "email", "ip", "created_at"),
+        sa.Index("ix_login_attempts_ip_created", "ip", "created_at"),  # the per-address throttle
+    )
 
 
 class ApiToken(Base):

@@ -6,6 +6,8 @@
 
 The call itself is service/channels/voice_flow.py; this module verifies, parses, runs it in one
 transaction and turns its Outcome into <Say>/<Play> inside <Gather>, <Redirect> or <Hangup/>.
+Every URL it links to carries the next step number (`?step=N`, service/channels/call_log.py), so
+the message log can tell a retried request from the caller's next one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..content.voice import VOICES, RecordedPrompts, Utterance, VoiceRenderer
 from ..models import CallSession
 from ..phones import InvalidPhone, mask, to_e164
 from ..metrics import webhook_fallback
+from .call_log import step_of, with_step
 from .signature import twilio_signed
 from .voice_flow import Outcome, VoiceLine
 
@@ -63,18 +66,19 @@ def _parse() -> tuple[str, str, str | None]:
     return call_sid, raw, phone
 
 
-def _run(step):
+def _run(handler):
     """Run one step of the call in a transaction; never answer 500 (Twilio would say "application
     error" and hang up): a spoken apology in the caller's language, then <Hangup/>."""
     call_sid, raw, phone = _parse()
     voice = _voice()
+    step = step_of(request.args)
     try:
         with db.transaction() as sess:
-            outcome = step(voice, sess, call_sid, phone, current_app.extensions["clock"]())
+            outcome = handler(voice, sess, call_sid, phone, current_app.extensions["clock"](), step)
     except Exception:
         log.exception("voice webhook failed for %s (call %s)", mask(phone or raw), call_sid, extra=webhook_fallback())
         outcome = voice.apology(_locale_of(call_sid))
-    return twiml(outcome, voice.prompts)
+    return twiml(outcome, voice.prompts, step + 1)
 
 
 def _locale_of(call_sid: str) -> str | None:
@@ -88,7 +92,7 @@ def _locale_of(call_sid: str) -> str | None:
 @bp.post(START_PATH)
 @twilio_signed
 def call_started():
-    return _run(lambda v, sess, sid, phone, now: v.start(sess, sid, phone, now))
+    return _run(lambda v, sess, sid, phone, now, step: v.start(sess, sid, phone, now))
 
 
 @bp.post(INPUT_PATH)
@@ -96,20 +100,22 @@ def call_started():
 def call_input():
     digits = request.form.get("Digits", "")
     speech = request.form.get("SpeechResult", "")[:300]
-    return _run(lambda v, sess, sid, phone, now: v.gathered(sess, sid, phone, digits, speech, now))
+    return _run(lambda v, sess, sid, phone, now, step: v.gathered(sess, sid, phone, digits, speech, now, step))
 
 
 @bp.post(SILENCE_PATH)
 @twilio_signed
 def call_silence():
-    return _run(lambda v, sess, sid, phone, now: v.silence(sess, sid, phone, now))
+    return _run(lambda v, sess, sid, phone, now, step: v.silence(sess, sid, phone, now))
 
 
-def twiml(outcome: Outcome, prompts: RecordedPrompts) -> Response:
+def twiml(outcome: Outcome, prompts: RecordedPrompts, step: int = 1) -> Response:
+    """The TwiML for an Outcome; whatever Twilio requests next is step `step` of the call."""
     resp = VoiceResponse()
     if outcome.then == "gather":
-        options = {"input": "dtmf", "num_digits": 1, "timeout": GATHER_TIMEOUT, "action": INPUT_PATH,
-                   "method": "POST", "finish_on_key": ""}  # "" so that # is a key, not "done"
+        options = {"input": "dtmf", "num_digits": 1, "timeout": GATHER_TIMEOUT,
+                   "action": with_step(INPUT_PATH, step), "method": "POST",
+                   "finish_on_key": ""}  # "" so that # is a key, not "done"
         if outcome.speech:
             options.update(input="dtmf speech", language=outcome.speech, speech_timeout="auto")
             if outcome.hints:
@@ -117,12 +123,12 @@ def twiml(outcome: Outcome, prompts: RecordedPrompts) -> Response:
         gather = resp.gather(**options)
         for line in outcome.lines:
             speak(gather, line, prompts)
-        resp.redirect(SILENCE_PATH, method="POST")  # reached only when nothing was pressed or said
+        resp.redirect(with_step(SILENCE_PATH, step), method="POST")  # reached only when nothing was pressed or said
     else:
         for line in outcome.lines:
             speak(resp, line, prompts)
         if outcome.then == "redirect":
-            resp.redirect(outcome.redirect, method="POST")
+            resp.redirect(with_step(outcome.redirect, step), method="POST")
         else:
             resp.hangup()
     return Response(str(resp), status=200, mimetype="application/xml")

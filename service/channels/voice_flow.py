@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -24,18 +24,29 @@ from ..content.voice import (KEY_END, KEY_LANG, KEY_MENU, KEY_MORE_LANGS, KEY_NE
                              KEY_TRIALS, LANGS_PER_PAGE, MAX_TEXTS_PER_CALL, VOICES, RecordedPrompts, Utterance,
                              VoiceRenderer, language_page)
 from ..conversation import Line, lock_subscriber, record_consent
-from ..engine import State, converse
+from ..engine import State, TopicViewed, converse
 from ..engine import keywords as kw
 from ..engine.redflags import find_red_flag
 from ..models import CallSession, OutboundMessage, Subscriber
 from ..outbound import enqueue
+from .call_log import record_step
 
 log = logging.getLogger(__name__)
 
 LANG, MAIN, TOPIC, ITEM, ENDED = "lang", "main", "topic", "item", "ended"
 MAX_RETRIES = 2  # re-prompts after silence or a wrong key; the next one ends the call
+# Twilio ends a call after 4 hours by default (24 at most): a call unheard from for a day is over.
+CALL_MAX_AGE = timedelta(days=1)
 TRIALS_TOPIC = "trials"
 TRIALS_ZIP_PATH = "/twilio/voice/trials/zip"  # service/trials/voice.py
+
+
+@dataclass(frozen=True)
+class Noted:
+    """What a step puts in the message log (service/channels/call_log.py)."""
+
+    topic: str | None = None  # a topic's list or one of its parts was heard
+    red_flag: str | None = None  # a red-flag phrase was said
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,7 @@ class Outcome:
     redirect: str | None = None
     speech: str | None = None  # <Gather language> when speech input is on
     hints: tuple[str, ...] = ()
+    noted: Noted | None = None
 
 
 class VoiceLine:
@@ -82,12 +94,22 @@ class VoiceLine:
         return self._gather(call, self._node_lines(call))
 
     def gathered(self, sess: Session, call_sid: str, phone: str | None, digits: str, speech: str,
-                 now: datetime) -> Outcome:
+                 now: datetime, step: int = 0) -> Outcome:
         call, created = lock_call(sess, call_sid, phone, now)
         if created or call.node == ENDED:
             return self._begin(sess, call, created)  # input for a call we never greeted
         call.last_seen_at = now
         key = digits.strip()[:1]
+        outcome = self._answer(sess, call, key, speech, now)
+        if outcome.noted is not None:
+            # Only what the caller pressed or said is logged: the key, or the words when no key.
+            said = f"digit {key}" if key else speech.strip()
+            record_step(sess, call_sid=call.call_sid, step=step, phone=call.phone, locale=call.locale or "en",
+                        said=said, now=now, topic=outcome.noted.topic, red_flag=outcome.noted.red_flag,
+                        answer=(line.text for line in outcome.lines))
+        return outcome
+
+    def _answer(self, sess: Session, call: CallSession, key: str, speech: str, now: datetime) -> Outcome:
         if key == KEY_END:
             return self._goodbye(call)
         if key == KEY_REPEAT:
@@ -123,18 +145,23 @@ class VoiceLine:
     # --- the menus ----------------------------------------------------------------------------
 
     def _walk(self, call: CallSession, messages: list[str], now: datetime) -> Outcome:
-        """Run the engine over SMS-style messages; anything it does not take is a wrong key."""
+        """Run the engine over SMS-style messages; anything it does not take is a wrong key.
+
+        A topic the engine says was viewed is noted for the message log, as a text would be.
+        """
         if not messages:
             return self._retry(call, "voice_invalid")
-        state = state_of(call)
+        state, viewed = state_of(call), None
         for message in messages:
             turn = converse(state, message, now, self.line.tree, self.line.lexicon, expiry=self.line.expiry)
             if any(reply.kind == "text" for reply in turn.replies):  # the engine's "did not get that"
                 return self._retry(call, "voice_invalid")
             state = turn.state
+            viewed = next((e.topic for e in turn.events if isinstance(e, TopicViewed)), viewed)
         call.node, call.page, call.topic, call.item = state.node, state.page, state.topic, state.item
         call.retries = 0
-        return self._gather(call, self._node_lines(call))
+        outcome = self._gather(call, self._node_lines(call))
+        return replace(outcome, noted=Noted(topic=viewed)) if viewed else outcome
 
     def _message_for_key(self, call: CallSession, key: str) -> str | None:
         if key == KEY_MENU:
@@ -153,9 +180,11 @@ class VoiceLine:
         return str(number) if 1 <= number <= len(self.line.tree.items(call.topic)) else None
 
     def _heard(self, call: CallSession, speech: str, now: datetime) -> Outcome:
-        if find_red_flag(speech, self.line.lexicon):
+        flag = find_red_flag(speech, self.line.lexicon)
+        if flag:
             call.retries = 0
-            return self._gather(call, [self.renderer.line(call.locale, "safety"), *self._prompt_lines(call)])
+            outcome = self._gather(call, [self.renderer.line(call.locale, "safety"), *self._prompt_lines(call)])
+            return replace(outcome, noted=Noted(red_flag=flag))
         return self._walk(call, self._understand(call, speech), now)
 
     def _understand(self, call: CallSession, speech: str) -> list[str]:
@@ -326,6 +355,16 @@ def lock_call(sess: Session, call_sid: str, phone: str | None, now: datetime) ->
     except IntegrityError:
         return sess.scalars(_CALL_FOR_UPDATE, {"sid": call_sid}).one(), False
     return call, True
+
+
+def purge_calls(sess: Session, now: datetime) -> int:
+    """Delete the state of calls that are over (nothing from Twilio for CALL_MAX_AGE); returns how
+    many. What the callers asked stays in the message log (inbound_messages), which never needs it.
+    A request for a purged call, should one ever come, starts the call afresh."""
+    cutoff = now - CALL_MAX_AGE
+    result = sess.execute(sa.delete(CallSession).where(CallSession.last_seen_at < cutoff)
+                          .execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 def offered_locales(renderer: VoiceRenderer, prompts: RecordedPrompts, enabled: list[str]) -> list[str]:

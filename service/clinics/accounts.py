@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import ApiToken, Clinic, LoginAttempt, StaffUser
+from ..models import ApiToken, Clinic, LoginAttempt, StaffUser, new_session_token
 
 ROLES = ("clinic_admin", "staff")
 MIN_PASSWORD = 12
@@ -26,6 +26,9 @@ THROTTLE_FAILURES = 5  # failed sign-ins per email and IP address within the win
 # cannot lock a nurse out as easily as the pair limit would.
 THROTTLE_ACCOUNT_FAILURES = 20
 THROTTLE_IP_FAILURES = 20
+# `clinics sweep` forgets failures older than this: far beyond the window, so a purge never
+# lifts a lock early, and short enough that the table stays small.
+LOGIN_ATTEMPTS_KEPT = timedelta(days=1)
 # Compared against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password, only for timing")
 
@@ -77,8 +80,30 @@ def authenticate(sess: Session, email: str, password: str, ip: str, now: datetim
         sess.add(LoginAttempt(email=email[:254], ip=ip[:64], created_at=now))
         return None
     user.last_login_at = now
+    if not user.session_token:  # an account made by the release before session tokens
+        user.session_token = new_session_token()
     sess.execute(sa.delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.ip == ip))
     return user
+
+
+def end_sessions(user: StaffUser) -> None:
+    """Sign this account out everywhere: every portal cookie issued so far stops working."""
+    user.session_token = new_session_token()
+
+
+def set_password(sess: Session, user: StaffUser, password: str) -> None:
+    """A new password; every session signed in with the old one ends."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    sess.flush()
+
+
+def purge_login_attempts(sess: Session, now: datetime) -> int:
+    """Forget failed sign-ins older than LOGIN_ATTEMPTS_KEPT (`clinics sweep`); how many."""
+    result = sess.execute(sa.delete(LoginAttempt).where(LoginAttempt.created_at < now - LOGIN_ATTEMPTS_KEPT))
+    return result.rowcount or 0
 
 
 def token_hash(token: str) -> str:

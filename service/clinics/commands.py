@@ -5,11 +5,15 @@ from __future__ import annotations
 import sys
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .. import db as dbmod
-from .accounts import ROLES, AccountError, clinic_named, create_staff, create_token
+from ..channels.voice_flow import purge_calls
+from ..models import StaffUser
+from .accounts import (ROLES, AccountError, clinic_named, create_staff, create_token, purge_login_attempts,
+                       set_password)
 from .lifecycle import sweep
 
 staff_cli = AppGroup("staff", help="Clinic staff accounts for the portal.")
@@ -50,6 +54,22 @@ def staff_create(clinic_name: str, email: str, role: str) -> None:
         click.echo(f"created {user.role} {user.email} for clinic {clinic.name!r}")
 
 
+@staff_cli.command("set-password")
+@click.option("--email", required=True)
+def staff_set_password(email: str) -> None:
+    """Give an account a new password (read from standard input) and sign it out everywhere."""
+    password = _read_password()
+    with dbmod.transaction() as sess:
+        user = sess.scalars(sa.select(StaffUser).where(StaffUser.email == email.strip().lower())).one_or_none()
+        if user is None:
+            raise click.ClickException(f"no account {email!r}")
+        try:
+            set_password(sess, user, password)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"new password for {user.email}; its portal sessions have ended")
+
+
 @tokens_cli.command("create")
 @click.option("--clinic", "clinic_name", required=True, help="the clinic's exact name")
 @click.option("--name", default="", help="what the token is for (shown in listings)")
@@ -65,9 +85,15 @@ def tokens_create(clinic_name: str, name: str) -> None:
 @click.command("sweep")
 @with_appcontext
 def clinics_sweep() -> None:
-    """Expire unconfirmed enrollments and complete finished ones, for every clinic."""
+    """Expire unconfirmed enrollments and complete finished ones, for every clinic; forget calls
+    that are over (the voice line's call_sessions, kept only while a call lasts)."""
+    now = current_app.extensions["clock"]()
     with dbmod.transaction() as sess:
-        counts = sweep(sess, current_app.extensions["clock"]())
+        counts = sweep(sess, now)
+    with dbmod.transaction() as sess:  # housekeeping apart: a failure here keeps the sweep's work
+        counts["finished calls removed"] = purge_calls(sess, now)
+    with dbmod.transaction() as sess:  # failed sign-ins long past the throttle window
+        counts["old sign-in failures removed"] = purge_login_attempts(sess, current_app.extensions["clock"]())
     click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
 
 

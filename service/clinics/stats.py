@@ -22,7 +22,8 @@ class Dashboard:
     delivery_rate: float | None  # delivered / finished, None when nothing finished
     errors: list[tuple[str, int]]  # top error codes
     opt_outs: list[tuple[str, int]]  # (week starting, count)
-    topics: dict[str, list[tuple[str, int]]]  # locale -> [(topic, count)], most asked first
+    topics: dict[str, list[tuple[str, int]]]  # locale -> [(topic, count)], most asked first, texts and calls
+    channels: dict[str, dict[str, int]]  # locale -> {"sms": n, "voice": n}: where those questions came from
 
 
 def dashboard(sess: Session, clinic_id: int, now: datetime, days: int) -> Dashboard:
@@ -59,13 +60,24 @@ def dashboard(sess: Session, clinic_id: int, now: datetime, days: int) -> Dashbo
     weeks = Counter((t - timedelta(days=t.weekday())).date().isoformat() for t in stamps)
     opt_outs = sorted(weeks.items())
 
-    topics: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for locale, topic, n in sess.execute(
-        sa.select(InboundMessage.locale, InboundMessage.topic, sa.func.count().label("n"))
+    topics, channels = _topics(sess, enrolled, since)
+    return Dashboard(days, funnel, messages, rate, errors, opt_outs, topics, channels)
+
+
+def _topics(sess: Session, enrolled: sa.Select, since: datetime
+            ) -> tuple[dict[str, list[tuple[str, int]]], dict[str, dict[str, int]]]:
+    """Topics asked about per language, by text and on calls alike (a call logs each topic the
+    caller heard, as a text does: service/channels/call_log.py), and how many came by each channel."""
+    per_topic: dict[str, Counter] = defaultdict(Counter)
+    per_channel: dict[str, Counter] = defaultdict(Counter)
+    for locale, topic, channel, n in sess.execute(
+        sa.select(InboundMessage.locale, InboundMessage.topic, InboundMessage.channel, sa.func.count())
         .where(InboundMessage.topic.is_not(None), InboundMessage.received_at >= since,
                InboundMessage.subscriber_id.in_(enrolled))
-        .group_by(InboundMessage.locale, InboundMessage.topic)
-        .order_by(InboundMessage.locale, sa.desc("n"), InboundMessage.topic)
+        .group_by(InboundMessage.locale, InboundMessage.topic, InboundMessage.channel)
     ).all():
-        topics[locale].append((topic, n))
-    return Dashboard(days, funnel, messages, rate, errors, opt_outs, dict(topics))
+        per_topic[locale][topic] += n
+        per_channel[locale][channel] += n
+    topics = {locale: sorted(counts.items(), key=lambda tn: (-tn[1], tn[0]))
+              for locale, counts in sorted(per_topic.items())}
+    return topics, {locale: dict(per_channel[locale]) for locale in topics}

@@ -1,11 +1,14 @@
 """The clinic portal (/portal): server-rendered pages for clinic staff.
 
-Flask-Login sessions in secure, HTTP-only, SameSite cookies; Flask-WTF forms, so every POST
-checks a CSRF token; every query is limited to the signed-in user's clinic.
+Flask-Login sessions in secure, HTTP-only, SameSite cookies that name the account's session token,
+so sign-out and a password change end every copy of them (docs/clinics.md, "Portal security");
+Flask-WTF forms, so every POST checks a CSRF token; every query is limited to the signed-in
+user's clinic.
 """
 
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 
 from flask import Flask
@@ -40,13 +43,20 @@ def init_app(app: Flask) -> None:
 
     @login.user_loader
     def _load(user_id: str):
-        if not user_id.isdigit():
+        # "<id>:<session token>" (PortalUser.get_id): a cookie from before the last sign-out or
+        # password change, copied or not, names a token the account no longer has.
+        staff_id, _, token = user_id.partition(":")
+        if not staff_id.isdigit() or len(staff_id) > 18 or not token:
             return None
         # A short transaction of its own: on SQLite every transaction holds the write lock, so a
         # request-long session would block the view's own transaction.
         with db.transaction() as sess:
-            row = sess.get(StaffUser, int(user_id))
-            return PortalUser(row) if row is not None and row.active else None
+            row = sess.get(StaffUser, int(staff_id))
+            if row is None or not row.active or not row.session_token:
+                return None
+            if not hmac.compare_digest(row.session_token.encode(), token.encode()):
+                return None
+            return PortalUser(row)
 
     login.init_app(app)
 

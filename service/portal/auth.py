@@ -1,4 +1,4 @@
-"""Sign in (throttled per email and IP address), sign out, portal language."""
+"""Sign in (throttled per email and IP address), sign out (everywhere), portal language."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import db
-from ..clinics.accounts import authenticate, throttled
+from ..clinics.accounts import authenticate, end_sessions, throttled
 from ..clinics.enroll import audit
+from ..models import StaffUser
 from .blueprint import PortalUser, bp, now
 from .forms import ActionForm, LoginForm
 from .i18n import LOCALES, _
@@ -60,6 +61,10 @@ def login():
 @login_required
 def logout():
     if ActionForm().validate_on_submit():
+        with db.transaction() as sess:  # every cookie of this account stops working, copies too
+            row = sess.get(StaffUser, current_user.id)
+            if row is not None:
+                end_sessions(row)
         logout_user()
         session.clear()
     return redirect(url_for("portal.login"))

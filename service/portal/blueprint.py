@@ -30,6 +30,12 @@ class PortalUser(UserMixin):
         self.clinic_id = row.clinic_id
         self.email = row.email
         self.role = row.role
+        self.session_token = row.session_token
+
+    def get_id(self) -> str:
+        # What Flask-Login keeps in the session cookie: the user loader accepts it only while the
+        # account still has this token (sign-out and a password change replace it).
+        return f"{self.id}:{self.session_token}"
 
     @property
     def actor(self) -> str:

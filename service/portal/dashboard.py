@@ -36,5 +36,8 @@ def dashboard():
         "topics": {_language_name(loc): bar_chart([(_category_label(t), n) for t, n in rows],
                                                   _("Topics asked about"), "#6b46c1")
                    for loc, rows in data.topics.items()},
+        # Under each language's chart: how many of those came by text and how many on calls.
+        "topic_channels": {_language_name(loc): (by.get("sms", 0), by.get("voice", 0))
+                           for loc, by in data.channels.items()},
     }
     return render_template("portal/dashboard.html", data=data, charts=charts, periods=PERIODS)

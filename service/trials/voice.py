@@ -5,7 +5,9 @@ POST /twilio/voice/trials/result   no `zip` in the query: the gathered ZIP -> co
                                    then 9 = the list by text, 1 = another ZIP, 0 = main menu;
                                    with `zip`: the caller's choice after hearing the result.
 The main IVR (service/channels/voice.py) links its trials topic here; `locale` in the query says
-which language the caller chose (else the caller's stored language, else English).
+which language the caller chose (else the caller's stored language, else English), and `step`
+numbers the call's requests as the IVR does (service/channels/call_log.py): each URL here links to
+the next step, and a ZIP search is logged under its step, once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from .. import db
+from ..channels.call_log import record_step, step_of
 from ..channels.signature import twilio_signed
 from ..content.voice import MAX_TEXTS_PER_CALL, VOICES
 from ..conversation import lock_subscriber, record_consent
@@ -82,10 +85,12 @@ class _Speaker:
         self.catalog = current_app.extensions["line"].renderer.catalog
         self.text_locale = locale if locale in VOICES else "en"
         self.language, self.voice = VOICES[self.text_locale].language, VOICES[self.text_locale].voice
+        self.said: list[str] = []  # for the message log
 
     def say(self, verb, name: str, **params) -> None:
         text = self.catalog.string(self.text_locale, name, **{k: str(v) for k, v in params.items()})
         verb.say(text, language=self.language, voice=self.voice)
+        self.said.append(text)
 
 
 def _guarded(build):
@@ -109,46 +114,69 @@ def _ask_zip(call_sid: str, caller: str) -> VoiceResponse:
     locale = _locale(caller)
     speaker = _Speaker(locale)
     attempt = 2 if request.args.get("attempt") == "2" else 1
+    step = step_of(request.args) + 1  # of whatever Twilio requests next
     resp = VoiceResponse()
     gather = resp.gather(input="dtmf", num_digits=5, timeout=10, method="POST",
-                         action=_url(RESULT_PATH, locale=locale))
+                         action=_url(RESULT_PATH, locale=locale, step=step))
     speaker.say(gather, "trials_voice_zip")
     # Twilio goes on past <Gather> only when nothing was pressed.
     speaker.say(resp, "trials_voice_no_input")
     if attempt == 1:
-        resp.redirect(_url(ZIP_PATH, locale=locale, attempt=2), method="POST")
+        resp.redirect(_url(ZIP_PATH, locale=locale, attempt=2, step=step), method="POST")
     else:
         speaker.say(resp, "trials_voice_explain")
-        resp.redirect(MAIN_IVR, method="POST")
+        resp.redirect(_url(MAIN_IVR, step=step), method="POST")
     return resp
 
 
 def _result(call_sid: str, caller: str) -> VoiceResponse:
     locale = _locale(caller)
     speaker = _Speaker(locale)
-    resp = VoiceResponse()
     chosen = request.args.get("zip")
     digits = (request.form.get("Digits") or "").strip()
-    place = zip_place(chosen if chosen is not None else digits)
-    if place is None:
-        speaker.say(resp, "trials_voice_unknown_zip")
-        resp.redirect(_url(ZIP_PATH, locale=locale, attempt=2), method="POST")
-        return resp
-    if chosen is not None and digits == "9":
-        _text_the_list(resp, speaker, call_sid, caller, locale, place.zip)
-        resp.redirect(MAIN_IVR, method="POST")
-        return resp
-    if chosen is not None and digits == "1":
-        resp.redirect(_url(ZIP_PATH, locale=locale), method="POST")
-        return resp
-    if chosen is not None and digits == "0":
-        resp.redirect(MAIN_IVR, method="POST")
-        return resp
-    _speak_result(resp, speaker, locale, place)
+    resp = _answer(speaker, call_sid, caller, locale, chosen, digits, step_of(request.args) + 1)
+    if chosen is None and digits:
+        _log_search(call_sid, caller, locale, digits, speaker.said)
     return resp
 
 
-def _speak_result(resp: VoiceResponse, speaker: _Speaker, locale: str, place) -> None:
+def _answer(speaker: _Speaker, call_sid: str, caller: str, locale: str, chosen: str | None, digits: str,
+            step: int) -> VoiceResponse:
+    """A ZIP just entered (`chosen` None) gets the search result; after it, 9, 1 or 0."""
+    resp = VoiceResponse()
+    place = zip_place(chosen if chosen is not None else digits)
+    if place is None:
+        speaker.say(resp, "trials_voice_unknown_zip")
+        resp.redirect(_url(ZIP_PATH, locale=locale, attempt=2, step=step), method="POST")
+        return resp
+    if chosen is not None and digits == "9":
+        _text_the_list(resp, speaker, call_sid, caller, locale, place.zip)
+        resp.redirect(_url(MAIN_IVR, step=step), method="POST")
+        return resp
+    if chosen is not None and digits == "1":
+        resp.redirect(_url(ZIP_PATH, locale=locale, step=step), method="POST")
+        return resp
+    if chosen is not None and digits == "0":
+        resp.redirect(_url(MAIN_IVR, step=step), method="POST")
+        return resp
+    _speak_result(resp, speaker, locale, place, step)
+    return resp
+
+
+def _log_search(call_sid: str, caller: str, locale: str, digits: str, answer: list[str]) -> None:
+    """A ZIP search is the caller asking about trials: logged like TRIALS <zip> by text, once per
+    step (service/channels/call_log.py), with the digits pressed, even a ZIP we do not know."""
+    try:
+        phone = to_e164(caller, current_app.config["DEFAULT_REGION"])
+    except InvalidPhone:
+        phone = None
+    with db.transaction() as sess:
+        record_step(sess, call_sid=call_sid, step=step_of(request.args), phone=phone, locale=locale,
+                    said=f"digits {digits[:10]}", now=current_app.extensions["clock"](), topic="trials",
+                    answer=answer)
+
+
+def _speak_result(resp: VoiceResponse, speaker: _Speaker, locale: str, place, step: int) -> None:
     radius = current_app.config["TRIALS_RADIUS_MILES"]
     spoken_zip = " ".join(place.zip)  # "9 4 1 1 0", not "ninety-four thousand..."
     now = current_app.extensions["clock"]()
@@ -169,9 +197,9 @@ def _speak_result(resp: VoiceResponse, speaker: _Speaker, locale: str, place) ->
     if age is not None and age > 7:
         speaker.say(resp, "trials_age", days=age)
     gather = resp.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
-                         action=_url(RESULT_PATH, locale=locale, zip=place.zip))
+                         action=_url(RESULT_PATH, locale=locale, zip=place.zip, step=step))
     speaker.say(gather, "trials_voice_options")
-    resp.redirect(MAIN_IVR, method="POST")
+    resp.redirect(_url(MAIN_IVR, step=step), method="POST")
 
 
 def _text_the_list(resp: VoiceResponse, speaker: _Speaker, call_sid: str, caller: str, locale: str,

@@ -69,12 +69,14 @@ def test_new_caller_hears_each_language_in_its_own_voice(app, twilio):
     following = offered[len(shown):2 * len(shown)] if more else []
     assert [(h.text, h.voice) for h in heard[1 + len(shown):]] == [
         (said(app, locale, "voice_lang_option", key=9), VOICES[locale].voice) for locale in following]
-    # Keypad only (the options are in several languages); one key; # is a key, not "done".
+    # Keypad only (the options are in several languages); one key; # is a key, not "done". The
+    # next request is the call's step 1 (service/channels/call_log.py).
     gather = call.gather
-    assert gather.attrib == {"action": "/twilio/voice/input", "method": "POST", "input": "dtmf",
+    assert gather.attrib == {"action": "/twilio/voice/input?step=1", "method": "POST", "input": "dtmf",
                              "numDigits": "1", "timeout": "6", "finishOnKey": ""}
     redirect = call.after[0]
-    assert (redirect.tag, redirect.text, redirect.get("method")) == ("Redirect", "/twilio/voice/silence", "POST")
+    assert (redirect.tag, redirect.text, redirect.get("method")) == ("Redirect", "/twilio/voice/silence?step=1",
+                                                                     "POST")
 
 
 def test_a_locale_without_a_twilio_voice_is_not_offered_without_recordings(app):

@@ -41,11 +41,11 @@ def test_a_text_goes_through_the_real_sms_webhook(client, db, app):
 
 def test_a_call_shows_what_twilio_would_say_with_language_and_voice(client, app, db):
     data = post(client, "call", {"phone": PHONE}).get_json()
-    assert not data["ended"] and data["gather"]["action"] == "/twilio/voice/input"
+    assert not data["ended"] and data["gather"]["action"] == "/twilio/voice/input?step=1"
     says = [e for e in data["events"] if e["type"] == "say"]
     spanish = next(e for e in says if e["text"] == "Para español, marque 2.")
     assert (spanish["language"], spanish["voice"]) == (VOICES["es"].language, VOICES["es"].voice)
-    assert data["after"] == [{"verb": "Redirect", "method": "POST", "url": "/twilio/voice/silence"}]
+    assert data["after"] == [{"verb": "Redirect", "method": "POST", "url": "/twilio/voice/silence?step=1"}]
     assert data["documents"][0]["url"] == "/twilio/voice" and data["documents"][0]["status"] == 200
 
     step = post(client, "call/input", {"phone": PHONE, "call_sid": data["call_sid"],
@@ -62,7 +62,7 @@ def test_silence_runs_the_verbs_after_the_gather(client, app):
     data = post(client, "call", {"phone": PHONE}).get_json()
     step = post(client, "call/silence", {"phone": PHONE, "call_sid": data["call_sid"], "after": data["after"]}).get_json()
     assert step["events"][0]["text"] == app.extensions["voice"].renderer.line("en", "voice_no_input").text
-    assert step["documents"][0]["url"] == "/twilio/voice/silence"
+    assert step["documents"][0]["url"] == "/twilio/voice/silence?step=1"
 
 
 def test_press_9_shows_up_in_the_outbox(client):

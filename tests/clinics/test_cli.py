@@ -66,3 +66,37 @@ def test_clinics_sweep_expires_old_enrollments(runner, make_clinic, api_for, db,
     from .conftest import enrollment
 
     assert enrollment(db, eid).status == "expired"
+
+
+
+def test_clinics_sweep_removes_calls_that_are_over(runner, twilio, db, clock):
+    from service.models import CallSession, InboundMessage
+    from tests.support.voice_caller import Call
+
+    def call(phone: str) -> Call:
+        c = Call(twilio, phone)
+        c.start()
+        c.press("1")  # English
+        c.press("2")  # a topic: logged in inbound_messages
+        return c
+
+    def sweep() -> str:
+        result = runner.invoke(args=["clinics", "sweep"])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    over, lasting = call("+14155550123"), call("+14155550124")
+    clock.advance(hours=23)
+    lasting.press("1")  # still on the line 23 hours in: kept while heard from within a day
+    clock.advance(hours=2)
+    live = call("+14155550125")
+    assert "1 finished calls removed" in sweep()
+    assert sorted(db.all(sa.select(CallSession.call_sid))) == sorted([lasting.sid, live.sid])
+    assert db.count(InboundMessage) == 4  # what the callers asked stays in the message log
+
+    clock.advance(hours=22)  # `lasting` last heard from exactly a day ago
+    assert "0 finished calls removed" in sweep()
+    clock.advance(microseconds=1)
+    assert "1 finished calls removed" in sweep()
+    assert db.all(sa.select(CallSession.call_sid)) == [live.sid]
+    assert "0 expired, 0 failed, 0 completed, 0 finished calls removed" in sweep()

@@ -268,6 +268,44 @@ def test_dashboard_charts_are_inline_svg(make_clinic, portal_for, api_for, twili
     assert "<strong>Last 90 days</strong>" in page
 
 
+def test_dashboard_topics_count_calls_by_language_and_channel(make_clinic, portal_for, api_for, twilio, app, clock):
+    from service import db as dbmod
+    from service.clinics.stats import dashboard
+    from tests.support.voice_caller import Call
+
+    spanish_phone = "+14155550125"
+    access = make_clinic("North")
+    api = api_for(access)
+    api.enroll(PHONE, categories=["hormone"])
+    api.enroll(spanish_phone, locale="es", categories=["chemo"])
+    twilio.sms("YES", from_=PHONE)
+    twilio.sms("2", from_=PHONE)  # hormone therapy, by text
+    call = Call(twilio, PHONE)
+    call.start()  # the number's language: English
+    for key in ("2", "1", "0", "3"):  # hormone therapy, its first part, the menu, CDK4/6 inhibitors
+        call.press(key)
+    spanish = Call(twilio, spanish_phone)
+    spanish.start()
+    spanish.say("quimioterapia")
+    stranger = Call(twilio, "+14155550199")  # not this clinic's patient: not on its dashboard
+    stranger.start()
+    stranger.press("1")
+    stranger.press("2")
+
+    with app.app_context(), dbmod.transaction() as sess:
+        data = dashboard(sess, access.id, clock(), 30)
+    assert data.topics == {"en": [("hormone", 3), ("cdk46", 1)], "es": [("chemo", 1)]}
+    assert data.channels == {"en": {"sms": 1, "voice": 3}, "es": {"voice": 1}}
+
+    page = html_of(portal_for(access).get("/portal/dashboard"))
+    topics = page[page.index('<section id="topics">'):]
+    assert re.findall(r"<h3>(.*?)</h3>", topics) == ["English", "Español"]
+    assert "By text: 1 · On calls: 3" in topics and "By text: 0 · On calls: 1" in topics
+    bars = [t.text for t in ElementTree.fromstring(re.search(r"<svg .*?</svg>", topics, flags=re.S).group(0))
+            .iter("{http://www.w3.org/2000/svg}title")]
+    assert bars[1:] == ["Hormone therapy: 3", "CDK4/6 inhibitors: 1"]
+
+
 def test_portal_in_spanish(make_clinic, portal_for, api_for):
     access = make_clinic("North")
     api_for(access).enroll(PHONE)

@@ -42,3 +42,18 @@ def production_app(database_url):
     app = create_app({**PRODUCTION, "DATABASE_URL": database_url})
     yield app
     app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def proxied_app(app):
+    """The test app as deployed behind one reverse proxy (TRUSTED_PROXY_HOPS=1, as on Heroku):
+    same database and clock as `app`, whose teardown empties the tables."""
+    from service import create_app
+    from tests.conftest import PUBLIC, TOKEN
+
+    proxied = create_app({"APP_ENV": "test", "TESTING": True, "DATABASE_URL": app.config["DATABASE_URL"],
+                          "PUBLIC_BASE_URL": PUBLIC, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "test-secret",
+                          "TRUSTED_PROXY_HOPS": 1})
+    proxied.extensions["clock"] = app.extensions["clock"]
+    yield proxied
+    proxied.extensions["db_engine"].dispose()

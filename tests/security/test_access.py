@@ -1,5 +1,7 @@
 """Portal and API authorisation, every route read from the url_map: anonymous requests, roles,
-CSRF on every state-changing form, session fixation, sign-in throttling, production cookies.
+CSRF on every state-changing form, session fixation, sign-out and password changes ending every
+session (copied cookies too), sign-in throttling (also behind a proxy: TRUSTED_PROXY_HOPS), purging
+old sign-in failures, production cookies.
 
 Cross-clinic access (another clinic's enrollment, task and patient ids, with its user and its
 token: 404 and no change) is tests/clinics/test_clinic_scoping.py, whose
@@ -15,7 +17,8 @@ import pytest
 import sqlalchemy as sa
 
 from service.clinics import accounts
-from service.models import ApiToken, FollowUpTask
+from service.config import ConfigError, load_settings
+from service.models import ApiToken, FollowUpTask, LoginAttempt
 from tests.clinics.conftest import PASSWORD, Portal, api_for, csrf_token, make_clinic, portal_for  # noqa: F401
 
 from .conftest import routes
@@ -217,15 +220,83 @@ def test_session_cookie_changes_at_sign_in_and_is_cleared_at_sign_out(app, clini
     assert portal.get("/portal/enrollments").status_code == 302
 
 
+def _replay(app, cookie: str):
+    """A request from another browser that holds a copy of `cookie` (same address and agent)."""
+    other = app.test_client()
+    other.set_cookie("session", cookie)
+    return other.get("/portal/enrollments")
+
+
+def test_a_copied_session_cookie_stops_working_at_sign_out(app, clinic):
+    access = clinic[0]
+    portal = Portal(app.test_client(), access.email)
+    assert portal.login().status_code == 302
+    copied = portal.client.get_cookie("session").value
+    assert _replay(app, copied).status_code == 200  # a copy works while the session lasts
+    second = Portal(app.test_client(), access.email)  # the same nurse on another computer
+    assert second.login().status_code == 302
+    assert portal.submit("/portal/enrollments", {}, action="/portal/logout").status_code == 302
+    resp = _replay(app, copied)
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/portal/login")
+    # Signing out ends every session of the account, not only this browser's.
+    assert second.get("/portal/enrollments").status_code == 302
+    assert portal.login().status_code == 302  # and signing in again works
+    assert portal.get("/portal/enrollments").status_code == 200
+    assert _replay(app, copied).status_code == 302
+
+
+def test_a_failed_sign_out_ends_nothing(app, clinic):
+    """Sign-out without its CSRF token (a forged cross-site POST) does not sign anyone out."""
+    portal = Portal(app.test_client(), clinic[0].email)
+    assert portal.login().status_code == 302
+    copied = portal.client.get_cookie("session").value
+    assert portal.client.post("/portal/logout", data={"csrf_token": "forged"}).status_code == 302
+    assert _replay(app, copied).status_code == 200
+
+
+def test_a_password_change_ends_every_session(app, clinic, runner):
+    access = clinic[0]
+    portal = Portal(app.test_client(), access.email)
+    assert portal.login().status_code == 302
+    copied = portal.client.get_cookie("session").value
+    new_password = "a brand new long password"
+    result = runner.invoke(args=["staff", "set-password", "--email", access.email.upper()], input=new_password + "\n")
+    assert result.exit_code == 0, result.output
+    assert portal.get("/portal/enrollments").status_code == 302
+    assert _replay(app, copied).status_code == 302
+    assert portal.login().status_code == 401  # the old password
+    assert portal.login(new_password).status_code == 302
+    assert portal.get("/portal/enrollments").status_code == 200
+    short = runner.invoke(args=["staff", "set-password", "--email", access.email], input="too short\n")
+    assert short.exit_code != 0 and "at least" in short.output
+    assert portal.get("/portal/enrollments").status_code == 200  # a refused change ends nothing
+
+
+def test_a_cookie_without_the_session_token_is_refused(app, clinic):
+    """A cookie that names only the user id (as before session tokens, or forged with the secret
+    key but without the token) signs nobody in."""
+    portal = Portal(app.test_client(), clinic[0].email)
+    assert portal.login().status_code == 302
+    serializer = app.session_interface.get_signing_serializer(app)
+    data = serializer.loads(portal.client.get_cookie("session").value)
+    staff_id, _, token = data["_user_id"].partition(":")
+    assert staff_id.isdigit() and len(token) >= 32
+    for user_id in (staff_id, f"{staff_id}:", f"{staff_id}:{token[:-1]}", f"{int(staff_id) + 1}:{token}"):
+        resp = _replay(app, serializer.dumps({**data, "_user_id": user_id}))
+        assert resp.status_code == 302, user_id
+    assert _replay(app, serializer.dumps(data)).status_code == 200
+
+
 # --- sign-in throttling --------------------------------------------------------------------
 
 IP = "10.0.0.1"
 
 
-def _login(app, email: str, password: str, ip: str) -> int:
+def _login(app, email: str, password: str, ip: str, forwarded_for: str | None = None) -> int:
     client = app.test_client()
-    page = client.get("/portal/login", environ_base={"REMOTE_ADDR": ip})
-    return client.post("/portal/login", environ_base={"REMOTE_ADDR": ip}, data={
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    page = client.get("/portal/login", environ_base={"REMOTE_ADDR": ip}, headers=headers)
+    return client.post("/portal/login", environ_base={"REMOTE_ADDR": ip}, headers=headers, data={
         "email": email, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))}).status_code
 
 
@@ -261,6 +332,91 @@ def test_one_below_each_limit_still_signs_in(app, clinic):
     for _ in range(accounts.THROTTLE_FAILURES - 1):
         assert _login(app, email, "wrong password!", IP) == 401
     assert _login(app, email, PASSWORD, IP) == 302
+
+
+# --- behind a reverse proxy (TRUSTED_PROXY_HOPS) --------------------------------------------
+
+PROXY = "10.0.0.254"  # what the app sees as the peer behind Heroku's router or nginx
+
+
+def _guesses(kind: str, email: str) -> list[str]:
+    """The emails tried with a wrong password: `kind` "pair" (one account) or "address" (many)."""
+    if kind == "pair":
+        return [email] * accounts.THROTTLE_FAILURES
+    return [f"guess{i}@north.example" for i in range(accounts.THROTTLE_IP_FAILURES)]
+
+
+@pytest.mark.parametrize("kind", ["pair", "address"])
+def test_behind_one_proxy_each_client_address_is_throttled_on_its_own(kind, proxied_app, clinic, db):
+    """Every request comes from the proxy; with TRUSTED_PROXY_HOPS=1 the address the proxy
+    appended to X-Forwarded-For counts, so one guesser does not lock out every nurse."""
+    email = clinic[0].email
+    guesser, nurse = "198.51.100.7", "203.0.113.9"
+    for guess in _guesses(kind, email):
+        assert _login(proxied_app, guess, "wrong password!", PROXY, forwarded_for=guesser) == 401
+    assert _login(proxied_app, email, PASSWORD, PROXY, forwarded_for=guesser) == 429
+    assert _login(proxied_app, email, PASSWORD, PROXY, forwarded_for=nurse) == 302
+    # The guesser cannot pose as the nurse: what a client writes before the proxy's entry is ignored.
+    assert _login(proxied_app, email, PASSWORD, PROXY, forwarded_for=f"{nurse}, {guesser}") == 429
+    assert set(db.all(sa.select(LoginAttempt.ip))) == {guesser}
+
+
+@pytest.mark.parametrize("kind", ["pair", "address"])
+def test_without_trusted_proxies_a_forged_forwarded_for_does_not_escape_the_throttle(kind, app, clinic, db):
+    """TRUSTED_PROXY_HOPS=0 (the default): X-Forwarded-For is the client's own say-so and is
+    ignored; a new made-up address on every try is still the same address."""
+    assert app.config["TRUSTED_PROXY_HOPS"] == 0
+    email = clinic[0].email
+    for i, guess in enumerate(_guesses(kind, email)):
+        assert _login(app, guess, "wrong password!", IP, forwarded_for=f"198.51.100.{i + 1}") == 401
+    assert _login(app, email, PASSWORD, IP, forwarded_for="203.0.113.9") == 429
+    assert _login(app, email, PASSWORD, IP) == 429
+    assert set(db.all(sa.select(LoginAttempt.ip))) == {IP}
+
+
+def test_trusted_proxy_hops_setting(monkeypatch):
+    monkeypatch.delenv("TRUSTED_PROXY_HOPS", raising=False)
+    assert load_settings().TRUSTED_PROXY_HOPS == 0
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")
+    assert load_settings().TRUSTED_PROXY_HOPS == 1
+    for wrong in ("-1", "one", "9"):
+        monkeypatch.setenv("TRUSTED_PROXY_HOPS", wrong)
+        with pytest.raises(ConfigError, match="TRUSTED_PROXY_HOPS"):
+            load_settings()
+
+
+# --- housekeeping ----------------------------------------------------------------------------
+
+
+def test_sweep_forgets_old_sign_in_failures_but_not_recent_ones(app, clinic, clock, runner, db):
+    email = clinic[0].email
+    for _ in range(accounts.THROTTLE_FAILURES):
+        assert _login(app, email, "wrong password!", IP) == 401
+    clock.advance(hours=23)
+    assert _login(app, "guess@north.example", "wrong password!", "10.0.0.2") == 401
+    clock.advance(hours=1, seconds=1)  # the first five are now more than a day old
+    result = runner.invoke(args=["clinics", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert f"{accounts.THROTTLE_FAILURES} old sign-in failures removed" in result.output
+    assert db.all(sa.select(LoginAttempt.ip)) == ["10.0.0.2"]
+    again = runner.invoke(args=["clinics", "sweep"])
+    assert "0 old sign-in failures removed" in again.output
+
+
+def test_purging_never_lifts_a_lock_early(app, clinic, clock):
+    """The purge keeps far more than the throttle window: a sweep right after the failures
+    (or any time within the window) leaves the lock in place."""
+    assert accounts.LOGIN_ATTEMPTS_KEPT >= 2 * accounts.THROTTLE_WINDOW
+    email = clinic[0].email
+    for _ in range(accounts.THROTTLE_FAILURES):
+        assert _login(app, email, "wrong password!", IP) == 401
+    clock.advance(minutes=14)
+    with app.app_context():
+        from service import db as dbmod
+
+        with dbmod.transaction() as sess:
+            assert accounts.purge_login_attempts(sess, clock()) == 0
+    assert _login(app, email, PASSWORD, IP) == 429
 
 
 # --- production cookies --------------------------------------------------------------------

@@ -105,3 +105,21 @@ def test_behind_an_https_proxy_the_public_url_is_what_counts(app, client):
         assert ok.status_code in (200, 204), (path, ok.status_code)
         http = post(client, path, PARAMS, sign("http://line.example.org" + path, PARAMS), **internal)
         assert http.status_code == 403, path
+
+
+@pytest.mark.parametrize("proto", ["https", "http"])
+def test_with_a_trusted_proxy_x_forwarded_proto_changes_nothing(proto, proxied_app, snapshot):
+    """TRUSTED_PROXY_HOPS=1 makes the app believe X-Forwarded-Proto (request.scheme), but the URL
+    that is checked is still PUBLIC_BASE_URL + path: a signature over the URL as the proxy
+    describes it, or over any other scheme, stays invalid, and the real one stays valid."""
+    client = proxied_app.test_client()
+    proxied = {"base_url": "http://10.0.0.5:8000",
+               "headers": {"X-Forwarded-Proto": proto, "X-Forwarded-For": "54.172.60.1"}}
+    before = snapshot()
+    for path in twilio_routes(proxied_app):
+        for url in (f"{proto}://10.0.0.5:8000{path}", "http://line.example.org" + path):
+            assert post(client, path, PARAMS, sign(url, PARAMS), **proxied).status_code == 403, (path, url)
+    assert snapshot() == before
+    for path in twilio_routes(proxied_app):
+        ok = post(client, path, PARAMS, sign(PUBLIC + path, PARAMS), **proxied)
+        assert ok.status_code in (200, 204), (path, ok.status_code)

@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 import pytest
 import sqlalchemy as sa
 
-from service.models import ConsentEvent, OutboundMessage, Subscriber
+from service.models import ConsentEvent, InboundMessage, OutboundMessage, Subscriber
 from tests.support.twilio import ACCOUNT_SID, PROGRAM_NUMBER
 
 CALLER = "+14155550123"
@@ -40,14 +40,15 @@ def test_zip_prompt_gathers_five_digits(twilio, app):
     root = post(twilio, ZIP_PATH)
     gather = root.find("Gather")
     assert gather.get("numDigits") == "5" and gather.get("input") == "dtmf"
-    assert gather.get("action") == f"{RESULT_PATH}?locale=en"
+    # Each URL names the call's next step (service/channels/call_log.py): no step here is step 0.
+    assert gather.get("action") == f"{RESULT_PATH}?locale=en&step=1"
     assert says(gather) == ["To find clinical trials near you, enter your five-digit ZIP code now."]
     assert gather.find("Say").get("language") == "en-US"
     # Nothing pressed: say so and ask once more.
-    assert root.find("Redirect").text == f"{ZIP_PATH}?locale=en&attempt=2"
-    again = post(twilio, f"{ZIP_PATH}?locale=en&attempt=2")
+    assert root.find("Redirect").text == f"{ZIP_PATH}?locale=en&attempt=2&step=1"
+    again = post(twilio, f"{ZIP_PATH}?locale=en&attempt=2&step=1")
     assert "1 800 4 CANCER" in " ".join(says(again))
-    assert again.find("Redirect").text == "/twilio/voice"
+    assert again.find("Redirect").text == "/twilio/voice?step=2"
 
 
 def test_routes_need_a_signature(twilio):
@@ -70,14 +71,14 @@ def test_result_says_the_count_and_the_nearest_site(twilio, synced):
                          "about 2 miles away.")
     gather = root.find("Gather")
     assert gather.get("numDigits") == "1"
-    assert gather.get("action") == f"{RESULT_PATH}?locale=en&zip=94110"
+    assert gather.get("action") == f"{RESULT_PATH}?locale=en&zip=94110&step=1"
     assert "press 9" in says(gather)[0]
 
 
 def test_unknown_zip_asks_again(twilio, synced):
     root = post(twilio, f"{RESULT_PATH}?locale=en", Digits="00000")
     assert says(root) == ["Sorry, we could not find that ZIP code."]
-    assert root.find("Redirect").text == f"{ZIP_PATH}?locale=en&attempt=2"
+    assert root.find("Redirect").text == f"{ZIP_PATH}?locale=en&attempt=2&step=1"
 
 
 def test_no_trials_nearby_explains(twilio, synced):
@@ -90,7 +91,7 @@ def test_press_9_queues_the_list_once(twilio, synced, db, app):
     post(twilio, f"{RESULT_PATH}?locale=en", Digits="94110", call_sid="CA" + "9" * 32)
     root = post(twilio, f"{RESULT_PATH}?locale=en&zip=94110", Digits="9", call_sid="CA" + "9" * 32)
     assert says(root) == ["OK. We will text this to you soon. Message and data rates may apply."]
-    assert root.find("Redirect").text == "/twilio/voice"
+    assert root.find("Redirect").text == "/twilio/voice?step=1"
     rows = db.all(sa.select(OutboundMessage).order_by(OutboundMessage.id))
     assert {r.source for r in rows} == {"trials_handoff"}
     assert {r.phone for r in rows} == {CALLER}
@@ -124,9 +125,10 @@ def test_press_9_after_stop_queues_nothing(twilio, synced, db):
 
 
 def test_press_1_and_0(twilio, synced):
-    assert post(twilio, f"{RESULT_PATH}?locale=en&zip=94110", Digits="1").find("Redirect").text == (
-        f"{ZIP_PATH}?locale=en")
-    assert post(twilio, f"{RESULT_PATH}?locale=en&zip=94110", Digits="0").find("Redirect").text == "/twilio/voice"
+    assert post(twilio, f"{RESULT_PATH}?locale=en&zip=94110&step=4", Digits="1").find("Redirect").text == (
+        f"{ZIP_PATH}?locale=en&step=5")
+    assert post(twilio, f"{RESULT_PATH}?locale=en&zip=94110&step=4", Digits="0").find("Redirect").text == (
+        "/twilio/voice?step=5")
     other = post(twilio, f"{RESULT_PATH}?locale=en&zip=94110", Digits="7")
     assert says(other)[0].startswith("Recruiting trials within 50 miles")  # heard again
 
@@ -139,7 +141,7 @@ def test_spanish_by_query_or_by_the_callers_language(twilio, synced):
     twilio.sms("hola", from_=CALLER)  # stored language: Spanish
     root = post(twilio, RESULT_PATH, Digits="94110")
     assert says(root)[0].startswith("Estudios que buscan pacientes a 50 millas")
-    assert root.find("Gather").get("action") == f"{RESULT_PATH}?locale=es&zip=94110"
+    assert root.find("Gather").get("action") == f"{RESULT_PATH}?locale=es&zip=94110&step=1"
 
 
 def test_stale_data_is_announced(twilio, synced, clock):
@@ -183,3 +185,39 @@ def test_one_call_can_text_only_a_few_lists(twilio, synced, db):
     again = post(twilio, f"{RESULT_PATH}?locale=en&zip={zips[0]}", Digits="9", call_sid=call)
     assert says(again)[0].startswith("OK.")
     assert db.count(OutboundMessage) == queued
+
+
+def test_a_zip_search_is_logged_once_per_step(twilio, synced, db):
+    call_sid = "CA" + "7" * 32
+    post(twilio, f"{RESULT_PATH}?locale=es&step=7", Digits="94110", call_sid=call_sid)
+    post(twilio, f"{RESULT_PATH}?locale=es&step=7", Digits="94110", call_sid=call_sid)  # Twilio retries it
+    rows = db.all(sa.select(InboundMessage))
+    assert [(r.sid, r.channel, r.locale, r.topic, r.body) for r in rows] == [
+        (f"{call_sid}:7", "voice", "es", "trials", "digits 94110")]
+    sub = db.one(sa.select(Subscriber).where(Subscriber.phone == CALLER))
+    assert rows[0].subscriber_id == sub.id and sub.status == "new"  # not consent to texts
+    assert rows[0].response.startswith('["Estudios que buscan pacientes')
+    # What the caller presses after hearing the result is not another search.
+    post(twilio, f"{RESULT_PATH}?locale=es&zip=94110&step=8", Digits="0", call_sid=call_sid)
+    post(twilio, f"{RESULT_PATH}?locale=es&zip=94110&step=8", Digits="9", call_sid=call_sid)
+    assert db.count(InboundMessage) == 1
+
+
+def test_a_call_through_the_zip_search_keeps_counting_steps(app, twilio, synced, db):
+    from tests.support.voice_caller import Call
+
+    call = Call(twilio, CALLER)
+    call.start()  # step 0
+    call.press("1")  # 1: English
+    call.press("6")  # 2: more topics
+    call.press("5")  # 3: Clinical trials
+    call.press("8")  # 4, then the ZIP prompt at 5
+    heard = call.press("94110")  # 6: the search
+    assert heard[0].text.startswith("Recruiting trials within 50 miles")
+    call.press("0")  # 7, then the main menu at 8
+    call.press("3")  # 9: CDK4/6 inhibitors
+    rows = db.all(sa.select(InboundMessage).order_by(InboundMessage.id))
+    assert [(r.sid, r.topic, r.body) for r in rows] == [
+        (f"{call.sid}:3", "trials", "digit 5"), (f"{call.sid}:6", "trials", "digits 94110"),
+        (f"{call.sid}:9", "cdk46", "digit 3")]
+    assert {r.channel for r in rows} == {"voice"}

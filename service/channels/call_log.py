@@ -1,0 +1,74 @@
+"""Calls in the message log: each topic a caller hears, a trials ZIP search, a red flag said aloud.
+
+Texts are logged by the SMS webhook (service/conversation.py); this writes the same
+`inbound_messages` rows for calls, with channel "voice", so the clinic dashboard and a number's
+history count calls too. Checks that are about texts (the flood limit, auto-responder loops) read
+channel "sms" only; SMS redelivery looks up a MessageSid, which no "CallSid:step" can equal.
+
+Steps: every request of a call carries its number in the URL (`?step=N`); the TwiML answering
+step N links every following request to step N+1. Twilio retries a request with the very same
+URL, so "CallSid:N" names one request of one call: a retry finds its row stored and writes
+nothing. A request without a step (the call's first, or TwiML cached from before steps) is step 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from typing import Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..conversation import lock_subscriber
+from ..models import InboundMessage
+
+STEP = "step"  # the query parameter
+_STEP_VALUE = re.compile(r"[0-9]{1,6}")  # more steps than a call (at most 24 hours) can take
+SID_LENGTH = 64  # inbound_messages.sid
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def step_of(args: Mapping[str, str]) -> int:
+    """The step number of this request (0 when absent or not ours)."""
+    raw = args.get(STEP, "")
+    return int(raw) if _STEP_VALUE.fullmatch(raw) else 0
+
+
+def with_step(url: str, step: int) -> str:
+    """`url` with its step parameter set to `step` (other parameters kept, in order)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != STEP]
+    return urlunsplit(parts._replace(query=urlencode([*query, (STEP, str(step))])))
+
+
+def step_sid(call_sid: str, step: int) -> str:
+    """The message-log sid of one step of one call. Twilio's CallSids are 34 characters; one
+    longer than the column leaves room for is shortened to a digest instead of being cut, which
+    could make two calls one."""
+    suffix = f":{step}"
+    if len(call_sid) + len(suffix) > SID_LENGTH:
+        call_sid = "CH" + hashlib.sha256(call_sid.encode("utf-8")).hexdigest()[:40]
+    return call_sid + suffix
+
+
+def record_step(sess: Session, *, call_sid: str, step: int, phone: str | None, locale: str, said: str,
+                now: datetime, topic: str | None = None, red_flag: str | None = None,
+                answer: Iterable[str] = ()) -> None:
+    """Log one step of a call, once: a retried request (same CallSid and step) writes nothing.
+
+    `said` is what the caller pressed or said ("digit 2", "digits 94110", the speech), never
+    more. The subscriber is found or created as "press 9" does it (lock_subscriber), and its
+    consent status is left alone: calling is not consent to texts. A withheld number is logged
+    without a subscriber.
+    """
+    subscriber_id = lock_subscriber(sess, phone).id if phone else None
+    row = {"sid": step_sid(call_sid, step), "subscriber_id": subscriber_id, "channel": "voice",
+           "body": said, "locale": locale, "topic": topic, "red_flag": red_flag[:40] if red_flag else None,
+           "response": json.dumps(list(answer), ensure_ascii=False), "received_at": now}
+    insert = _INSERTS[sess.get_bind().dialect.name](InboundMessage)
+    # ON CONFLICT: two deliveries of one step may race (the trials search holds no call lock).
+    sess.execute(insert.values(row).on_conflict_do_nothing(index_elements=["sid"]))
