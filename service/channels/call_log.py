@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..clinics import inbound as clinic_inbound
 from ..conversation import lock_subscriber
 from ..models import InboundMessage
 
@@ -65,10 +66,15 @@ def record_step(sess: Session, *, call_sid: str, step: int, phone: str | None, l
     consent status is left alone: calling is not consent to texts. A withheld number is logged
     without a subscriber.
     """
-    subscriber_id = lock_subscriber(sess, phone).id if phone else None
+    subscriber = lock_subscriber(sess, phone) if phone else None
+    subscriber_id = subscriber.id if subscriber is not None else None
     row = {"sid": step_sid(call_sid, step), "subscriber_id": subscriber_id, "channel": "voice",
            "body": said, "locale": locale, "topic": topic, "red_flag": red_flag[:40] if red_flag else None,
            "response": json.dumps(list(answer), ensure_ascii=False), "received_at": now}
     insert = _INSERTS[sess.get_bind().dialect.name](InboundMessage)
     # ON CONFLICT: two deliveries of one step may race (the trials search holds no call lock).
-    sess.execute(insert.values(row).on_conflict_do_nothing(index_elements=["sid"]))
+    written = sess.execute(insert.values(row).on_conflict_do_nothing(index_elements=["sid"])).rowcount
+    if red_flag and subscriber is not None and written:
+        # As for a text: an urgent task for every clinic with this patient in an active series
+        # (once: a retried request wrote nothing above).
+        clinic_inbound.red_flag(sess, subscriber, said, red_flag, now)

@@ -292,3 +292,19 @@ def test_red_flag_texted_while_the_database_is_down_still_reaches_the_clinic(mak
     assert replay(app).stored == 1
     task = db.one(sa.select(FollowUpTask))
     assert (task.clinic_id, task.kind, task.urgent, task.body) == (north.id, "red_flag", True, "I have a fever of 102")
+
+
+def test_red_flag_said_on_a_call_is_an_urgent_task_once(make_clinic, api_for, twilio, db, app):
+    from tests.support.voice_caller import Call, choose_language
+
+    north = make_clinic("North")
+    api_for(north).enroll(PHONE, categories=["chemo"])
+    twilio.sms("YES", from_=PHONE)
+    call = Call(twilio, PHONE)
+    call.start()
+    choose_language(call, app.extensions["voice"].offered, "en")
+    action, params = call.gather.get("action"), dict(call.params)
+    call.say("I can't breathe")
+    twilio.post(action, {**params, "SpeechResult": "I can't breathe"})  # Twilio retries the request
+    task = db.one(sa.select(FollowUpTask))
+    assert (task.clinic_id, task.kind, task.urgent, task.body) == (north.id, "red_flag", True, "I can't breathe")
