@@ -73,7 +73,9 @@ def record_step(sess: Session, *, call_sid: str, step: int, phone: str | None, l
            "response": json.dumps(list(answer), ensure_ascii=False), "received_at": now}
     insert = _INSERTS[sess.get_bind().dialect.name](InboundMessage)
     # ON CONFLICT: two deliveries of one step may race (the trials search holds no call lock).
-    written = sess.execute(insert.values(row).on_conflict_do_nothing(index_elements=["sid"])).rowcount
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT that did nothing.
+    written = sess.execute(insert.values(row).on_conflict_do_nothing(index_elements=["sid"])
+                           .returning(InboundMessage.id)).scalar_one_or_none() is not None
     if red_flag and subscriber is not None and written:
         # As for a text: an urgent task for every clinic with this patient in an active series
         # (once: a retried request wrote nothing above).
