@@ -93,12 +93,6 @@ _SUBSCRIBER_FOR_UPDATE = (
 _PREVIOUS_ANSWER = sa.select(InboundMessage.response).where(InboundMessage.sid == sa.bindparam("sid"))
 # Texts only: the flood limit holds back SMS replies, and a caller walking the voice menus (each
 # topic heard is logged, service/channels/call_log.py) has sent no texts to hold back.
-_RECENT_INBOUND = (
-    sa.select(sa.func.count())
-    .select_from(InboundMessage)
-    .where(InboundMessage.subscriber_id == sa.bindparam("sub"), InboundMessage.channel == "sms",
-           InboundMessage.received_at > sa.bindparam("since"))
-)
 
 
 _SUBSCRIBERS = Subscriber.__table__
@@ -114,7 +108,8 @@ class SubscriberRow:
     with an ORM Subscriber for the same number in one transaction: the UPDATE would overwrite it.
     """
 
-    __slots__ = ("id", "phone", *_STATE_COLUMNS, "previous", "has_enrollment", "_loaded")
+    __slots__ = ("id", "phone", *_STATE_COLUMNS, "previous", "has_enrollment", "recent_texts", "last_body",
+                 "_loaded")
 
     def __init__(self, row: sa.Row):
         self.id, self.phone = row.id, row.phone
@@ -122,6 +117,8 @@ class SubscriberRow:
             setattr(self, name, getattr(row, name))
         self.previous = row.previous  # the stored answer to this sid, if it was handled already
         self.has_enrollment = row.has_enrollment  # any clinic enrollment at all (check-ins need one)
+        self.recent_texts = row.recent_texts  # texts from this number within the flood window
+        self.last_body = row.last_body  # the number's previous text (loops.hold_back)
         self._loaded = tuple(getattr(row, name) for name in _STATE_COLUMNS)
 
     def changes(self) -> dict | None:
@@ -142,6 +139,17 @@ _SUBSCRIBER_ROW_FOR_UPDATE = (
         sa.select(InboundMessage.response).where(InboundMessage.sid == sa.bindparam("sid"))
         .scalar_subquery().label("previous"),
         sa.exists().where(Enrollment.subscriber_id == _SUBSCRIBERS.c.id).label("has_enrollment"),
+        # The flood count and the previous text ride along too (a query each before). Read from
+        # the same snapshot, they may miss a text from this number that committed while we waited
+        # for the lock: the flood and loop guards then act one text later, which is harmless.
+        sa.select(sa.func.count()).select_from(InboundMessage)
+        .where(InboundMessage.subscriber_id == _SUBSCRIBERS.c.id, InboundMessage.channel == "sms",
+               InboundMessage.received_at > sa.bindparam("since"))
+        .scalar_subquery().label("recent_texts"),
+        sa.select(InboundMessage.body)
+        .where(InboundMessage.subscriber_id == _SUBSCRIBERS.c.id, InboundMessage.channel == "sms")
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(1)
+        .scalar_subquery().label("last_body"),
     )
     .where(_SUBSCRIBERS.c.phone == sa.bindparam("phone"))
     .with_for_update(of=_SUBSCRIBERS)
@@ -158,11 +166,30 @@ _UPDATE_THEN_INSERT_INBOUND = _INSERT_INBOUND.add_cte(
 )
 
 
-def lock_subscriber_row(sess: Session, phone: str, sid: str) -> SubscriberRow:
-    """lock_subscriber() for the SMS path: a SubscriberRow, created if new, locked until the
-    transaction ends, with the stored answer to `sid` (SubscriberRow.previous)."""
+_SUBSCRIBER_ID = sa.select(_SUBSCRIBERS.c.id).where(_SUBSCRIBERS.c.phone == sa.bindparam("phone"))
+
+
+def subscriber_id_for(sess: Session, phone: str) -> int:
+    """The subscriber id of a number, created (status "new") if unknown; not locked. For callers
+    that only need to point at the number (the call log), not change it."""
     conn = sess.connection()
-    params = {"phone": phone, "sid": sid}
+    found = conn.execute(_SUBSCRIBER_ID, {"phone": phone}).scalar_one_or_none()
+    if found is not None:
+        return found
+    try:
+        with sess.begin_nested():
+            sess.connection().execute(_INSERT_SUBSCRIBER, {"phone": phone})
+    except IntegrityError:
+        pass  # another request created it between our select and insert; take theirs
+    return conn.execute(_SUBSCRIBER_ID, {"phone": phone}).scalar_one()
+
+
+def lock_subscriber_row(sess: Session, phone: str, sid: str, since: datetime) -> SubscriberRow:
+    """lock_subscriber() for the SMS path: a SubscriberRow, created if new, locked until the
+    transaction ends, with the stored answer to `sid` (SubscriberRow.previous) and the number of
+    texts received after `since` (SubscriberRow.recent_texts)."""
+    conn = sess.connection()
+    params = {"phone": phone, "sid": sid, "since": since}
     row = conn.execute(_SUBSCRIBER_ROW_FOR_UPDATE, params).one_or_none()
     if row is None:
         try:
@@ -174,12 +201,11 @@ def lock_subscriber_row(sess: Session, phone: str, sid: str) -> SubscriberRow:
     return SubscriberRow(row)
 
 
-def flooding(sess: Session, line: Line, sub: Subscriber, now: datetime) -> bool:
+def flooding(line: Line, sub: SubscriberRow) -> bool:
     """True when this number already sent flood_limit texts within the window."""
     if sub.status == "new" or line.flood_limit <= 0:
         return False
-    recent = sess.execute(_RECENT_INBOUND, {"sub": sub.id, "since": now - line.flood_window}).scalar_one()
-    return recent >= line.flood_limit
+    return sub.recent_texts >= line.flood_limit
 
 
 def state_of(sub: Subscriber) -> State:
@@ -233,7 +259,7 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
     concurrently: the caller rolls back and answers with previous_answer().
     """
     body = body.replace("\x00", "")[:1600]  # PostgreSQL text cannot hold NUL; Twilio caps at 1600
-    sub = lock_subscriber_row(sess, phone, sid)
+    sub = lock_subscriber_row(sess, phone, sid, now - line.flood_window)
     # Read with the lock: a concurrent delivery of this sid has either committed (we see it
     # here, or, on PostgreSQL, possibly not: see _SUBSCRIBER_ROW_FOR_UPDATE) or will fail on
     # the unique sid below.
@@ -266,13 +292,13 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
                 record_consent(sess, sub, event.kind, event.source, event.keyword, now)
             elif isinstance(event, RedFlag):
                 inbound["red_flag"] = event.term[:40]
-                clinic_inbound.red_flag(sess, sub, body, event.term, now)
+                clinic_inbound.red_flag(sess, sub.id, body, event.term, now)
             elif isinstance(event, TopicViewed):
                 inbound["topic"] = event.topic
             elif isinstance(event, LanguageChanged):
                 inbound["locale"] = event.locale
         replies = turn.replies
-        if flooding(sess, line, sub, now):
+        if flooding(line, sub):
             # Keep the state and consent changes, drop the replies, except the opt-out
             # confirmation (the law allows it and the person needs it) and the safety reply
             # (someone in danger may well be texting fast).
@@ -285,7 +311,8 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
                 texts.append(line.renderer.render(reply, turn.state.locale))
 
     if sub.status != "opted_out" and hold_back(sess, sub.id, body, texts, now - line.flood_window,
-                                               red_flag=inbound["red_flag"] is not None):
+                                               red_flag=inbound["red_flag"] is not None,
+                                               last_body=sub.last_body):
         texts = []  # an auto-responder, or a loop: the same text answered the same way already
     inbound["response"] = json.dumps(texts, ensure_ascii=False)
     store(sess, sub, inbound)  # the unique sid is checked here
@@ -350,7 +377,7 @@ def record_missed_sms(sess: Session, line: Line, *, sid: str, phone: str, body: 
     Returns False when the sid is stored already (replayed before, or redelivered live).
     """
     body = body.replace("\x00", "")[:1600]
-    sub = lock_subscriber_row(sess, phone, sid)
+    sub = lock_subscriber_row(sess, phone, sid, now - line.flood_window)
     if sub.previous is not None:
         return False
     inbound = {"sid": sid, "subscriber_id": sub.id, "body": body, "received_at": now, "locale": sub.locale,
@@ -372,6 +399,6 @@ def record_missed_sms(sess: Session, line: Line, *, sid: str, phone: str, body: 
     flag = find_red_flag(body, line.lexicon)
     if flag and sub.status != "opted_out":
         inbound["red_flag"] = flag[:40]
-        clinic_inbound.red_flag(sess, sub, body, flag, now)
+        clinic_inbound.red_flag(sess, sub.id, body, flag, now)
     store(sess, sub, inbound)
     return True

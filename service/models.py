@@ -64,10 +64,15 @@ class InboundMessage(Base):
     call (sid: CallSid:step, channel "voice"), for the message log and the dashboard."""
 
     __tablename__ = "inbound_messages"
+    __table_args__ = (
+        # A number's texts by time: the flood count, its previous text, the loop check and the
+        # message history all read this; also serves the foreign key.
+        sa.Index("ix_inbound_messages_subscriber_received", "subscriber_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    subscriber_id: Mapped[int | None] = mapped_column(sa.ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    subscriber_id: Mapped[int | None] = mapped_column(sa.ForeignKey("subscribers.id", ondelete="SET NULL"))
     channel: Mapped[str] = mapped_column(sa.String(10), default="sms")
     body: Mapped[str] = mapped_column(sa.Text, default="")
     locale: Mapped[str] = mapped_column(sa.String(10), default="en")

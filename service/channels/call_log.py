@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..clinics import inbound as clinic_inbound
-from ..conversation import lock_subscriber
+from ..conversation import subscriber_id_for
 from ..models import InboundMessage
 
 STEP = "step"  # the query parameter
@@ -62,21 +62,30 @@ def record_step(sess: Session, *, call_sid: str, step: int, phone: str | None, l
     """Log one step of a call, once: a retried request (same CallSid and step) writes nothing.
 
     `said` is what the caller pressed or said ("digit 2", "digits 94110", the speech), never
-    more. The subscriber is found or created as "press 9" does it (lock_subscriber), and its
+    more. The subscriber is found or created (not locked: the log only points at it), and its
     consent status is left alone: calling is not consent to texts. A withheld number is logged
     without a subscriber.
     """
-    subscriber = lock_subscriber(sess, phone) if phone else None
-    subscriber_id = subscriber.id if subscriber is not None else None
+    subscriber_id = subscriber_id_for(sess, phone) if phone else None
     row = {"sid": step_sid(call_sid, step), "subscriber_id": subscriber_id, "channel": "voice",
            "body": said, "locale": locale, "topic": topic, "red_flag": red_flag[:40] if red_flag else None,
            "response": json.dumps(list(answer), ensure_ascii=False), "received_at": now}
-    insert = _INSERTS[sess.get_bind().dialect.name](InboundMessage)
     # ON CONFLICT: two deliveries of one step may race (the trials search holds no call lock).
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT that did nothing.
-    written = sess.execute(insert.values(row).on_conflict_do_nothing(index_elements=["sid"])
-                           .returning(InboundMessage.id)).scalar_one_or_none() is not None
-    if red_flag and subscriber is not None and written:
+    written = sess.connection().execute(_insert_once(sess), row).scalar_one_or_none() is not None
+    if red_flag and subscriber_id is not None and written:
         # As for a text: an urgent task for every clinic with this patient in an active series
         # (once: a retried request wrote nothing above).
-        clinic_inbound.red_flag(sess, subscriber, said, red_flag, now)
+        clinic_inbound.red_flag(sess, subscriber_id, said, red_flag, now)
+
+
+_INSERT_ONCE: dict[str, object] = {}
+
+
+def _insert_once(sess: Session):
+    """INSERT ... ON CONFLICT (sid) DO NOTHING RETURNING id, built once per dialect."""
+    name = sess.get_bind().dialect.name
+    if name not in _INSERT_ONCE:
+        _INSERT_ONCE[name] = (_INSERTS[name](InboundMessage).on_conflict_do_nothing(index_elements=["sid"])
+                              .returning(InboundMessage.id))
+    return _INSERT_ONCE[name]

@@ -121,10 +121,10 @@ def _checkin_answer(sess: Session, sub: Subscriber, number: int, body: str, now:
     return [line.renderer.catalog.get(sub.locale, f"series.{key}", clinic=clinic_label(clinic))]
 
 
-def red_flag(sess: Session, sub: Subscriber, body: str, term: str, now: datetime) -> int:
+def red_flag(sess: Session, subscriber_id: int, body: str, term: str, now: datetime) -> int:
     """An urgent task for every clinic that has this patient in an active series."""
     enrollments = sess.scalars(sa.select(Enrollment).where(
-        Enrollment.subscriber_id == sub.id, Enrollment.status == "active")).all()
+        Enrollment.subscriber_id == subscriber_id, Enrollment.status == "active")).all()
     for enrollment in enrollments:
         sess.add(FollowUpTask(clinic_id=enrollment.clinic_id, enrollment_id=enrollment.id, kind="red_flag",
                               urgent=True, body=body[:500], status="open", created_at=now))

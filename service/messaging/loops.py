@@ -62,13 +62,17 @@ def repeats_itself(sess: Session, subscriber_id: int, body: str, texts: list[str
 
 
 def hold_back(sess: Session, subscriber_id: int, body: str, texts: list[str], since: datetime,
-              red_flag: bool = False) -> bool:
+              red_flag: bool = False, last_body: str | None = None) -> bool:
     """Whether to send no reply to this text (see the module docstring).
 
     A text with a red flag is never taken for an auto-reply ("chest pain, do not reply, call me"
-    reads like one); only the same text answered the same way REPEATS times in the window is."""
+    reads like one); only the same text answered the same way REPEATS times in the window is.
+    `last_body` is the number's previous text (read with the subscriber): when it differs from
+    this one there is no repeat, and no query is needed (most texts)."""
     if not texts:
         return False
     if not red_flag and looks_automatic(body):
         return True
+    if last_body is None or not _same(last_body, body):
+        return False
     return repeats_itself(sess, subscriber_id, body, texts, since)
