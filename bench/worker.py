@@ -110,7 +110,9 @@ def worker_memory(url: str, fake: FakeTwilio, count: int) -> dict:
     from bench.webhook import rss_kb
 
     before = len(fake.requests)
-    proc = start_worker(worker_env(url, fake, SEND_RATE_PER_SECOND=0, WORKER_BATCH=100), "--drain")
+    # The daily cap (10 a number) would defer most of them to tomorrow: off here.
+    proc = start_worker(worker_env(url, fake, SEND_RATE_PER_SECOND=0, WORKER_BATCH=100,
+                                   OUTBOUND_DAILY_CAP_PER_NUMBER=0), "--drain")
     points: list[tuple[int, int]] = []  # (texts sent, RSS KB)
     while proc.poll() is None:
         try:
