@@ -371,6 +371,10 @@ class CallSession(Base):
     item: Mapped[int | None]
     retries: Mapped[int] = mapped_column(default=0)  # no input / invalid input in a row
     texts_sent: Mapped[int] = mapped_column(default=0)  # "press 9" hand-offs queued on this call
+    # The last step answered (the ?step= of its URL) and the TwiML we answered it with: a Twilio
+    # retry of that request gets the same answer instead of moving the call on twice.
+    last_step: Mapped[int | None]
+    last_reply: Mapped[str | None] = mapped_column(sa.Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

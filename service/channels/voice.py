@@ -74,11 +74,28 @@ def _run(handler):
     step = step_of(request.args)
     try:
         with db.transaction() as sess:
+            if step:
+                answered = sess.execute(_ANSWERED, {"sid": call_sid}).one_or_none()
+                if answered is not None and answered.last_step == step and answered.last_reply:
+                    # Twilio retried a request we already answered (same URL, so the same step):
+                    # the same TwiML again, and the call does not move twice.
+                    return Response(answered.last_reply, status=200, mimetype="application/xml")
             outcome = handler(voice, sess, call_sid, phone, current_app.extensions["clock"](), step)
+            response = twiml(outcome, voice.prompts, step + 1)
+            if step:
+                sess.flush()  # a call created by this request is a row before we note its answer
+                sess.execute(_REMEMBER, {"sid": call_sid, "step": step, "reply": response.get_data(as_text=True)})
+            return response
     except Exception:
         log.exception("voice webhook failed for %s (call %s)", mask(phone or raw), call_sid, extra=webhook_fallback())
-        outcome = voice.apology(_locale_of(call_sid))
-    return twiml(outcome, voice.prompts, step + 1)
+        return twiml(voice.apology(_locale_of(call_sid)), voice.prompts, step + 1)
+
+
+# The last step answered on a call and its TwiML (locked: a retry racing the original waits).
+_ANSWERED = (sa.select(CallSession.last_step, CallSession.last_reply)
+             .where(CallSession.call_sid == sa.bindparam("sid")).with_for_update())
+_REMEMBER = (sa.update(CallSession.__table__).where(CallSession.__table__.c.call_sid == sa.bindparam("sid"))
+             .values(last_step=sa.bindparam("step"), last_reply=sa.bindparam("reply")))
 
 
 def _locale_of(call_sid: str) -> str | None:

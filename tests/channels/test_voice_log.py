@@ -170,3 +170,39 @@ def test_steps_in_urls():
     assert step_sid("CA" + "0" * 32, 7) == "CA" + "0" * 32 + ":7"
     long = step_sid("CA" + "x" * 62, 123456)
     assert len(long) <= 64 and long.endswith(":123456") and long != step_sid("CA" + "y" * 62, 123456)
+
+
+def test_a_retried_request_gets_the_same_answer_and_the_call_moves_once(app, twilio, db):
+    """Twilio retries a request whose answer it did not get (a timeout, a dropped connection)
+    with the same URL: the caller must hear the same thing, not the next step's answer."""
+    call = new_call(twilio, app, "en")
+    action = call.gather.get("action")
+    call.press("2")  # the hormone therapy list
+    first = call.responses[-1].raw
+    retry = twilio.post(action, {**call.params, "Digits": "2"})
+    assert retry.raw == first  # byte for byte, links to the next step included
+    heard = call.press("1")  # the caller goes on from the list, as if the retry never happened
+    again = [h.text for h in heard]
+    fresh = new_call(twilio, app, "en", caller="+14155550124")
+    fresh.press("2")
+    assert again == [h.text for h in fresh.press("1")]
+    assert [r.sid for r in logged(db, call)] == [f"{call.sid}:2", f"{call.sid}:3"]
+
+
+def test_a_retry_of_a_failed_request_is_answered_afresh(app, twilio, monkeypatch):
+    """Nothing is remembered from a request that failed: its retry runs the step."""
+    call = new_call(twilio, app, "en")
+    action = call.gather.get("action")
+    voice = app.extensions["voice"]
+    real = voice.gathered
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(voice, "gathered", broken)
+    failed = twilio.post(action, {**call.params, "Digits": "2"})
+    assert [el.tag for el in failed.root] == ["Say", "Hangup"]
+    monkeypatch.setattr(voice, "gathered", real)
+    retry = twilio.post(action, {**call.params, "Digits": "2"})
+    said = [el.text for el in retry.root.iter("Say")]
+    assert retry.root.find("Gather") is not None and any("ormone" in (t or "") for t in said), retry.raw
