@@ -54,7 +54,8 @@ def lua_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace('"', '\\"')
 
 
-SMS_PATH, VOICE_PATH, GATHER_PATH = "/twilio/sms", "/twilio/voice", "/twilio/voice/input"
+# The gather as Twilio requests it: the start answer links to step 1 (service/channels/call_log.py).
+SMS_PATH, VOICE_PATH, GATHER_PATH = "/twilio/sms", "/twilio/voice", "/twilio/voice/input?step=1"
 
 
 def sms_requests(base_url: str, count: int, senders: int = 2000) -> list[tuple[str, dict, str]]:
