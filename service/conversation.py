@@ -176,12 +176,18 @@ def subscriber_id_for(sess: Session, phone: str) -> int:
     found = conn.execute(_SUBSCRIBER_ID, {"phone": phone}).scalar_one_or_none()
     if found is not None:
         return found
+    _create_subscriber(sess, phone)
+    return conn.execute(_SUBSCRIBER_ID, {"phone": phone}).scalar_one()
+
+
+def _create_subscriber(sess: Session, phone: str) -> None:
+    """Insert a "new" subscriber for this number unless a concurrent request just did; the caller
+    reads the row again either way."""
     try:
-        with sess.begin_nested():
-            sess.connection().execute(_INSERT_SUBSCRIBER, {"phone": phone})
+        with sess.begin_nested():  # sess.connection() again: it emits the SAVEPOINT
+            sess.connection().execute(_INSERT_SUBSCRIBER, {"phone": phone})  # defaults fill the rest
     except IntegrityError:
         pass  # another request created it between our select and insert; take theirs
-    return conn.execute(_SUBSCRIBER_ID, {"phone": phone}).scalar_one()
 
 
 def lock_subscriber_row(sess: Session, phone: str, sid: str, since: datetime) -> SubscriberRow:
@@ -192,11 +198,7 @@ def lock_subscriber_row(sess: Session, phone: str, sid: str, since: datetime) ->
     params = {"phone": phone, "sid": sid, "since": since}
     row = conn.execute(_SUBSCRIBER_ROW_FOR_UPDATE, params).one_or_none()
     if row is None:
-        try:
-            with sess.begin_nested():  # sess.connection() again: it emits the SAVEPOINT
-                sess.connection().execute(_INSERT_SUBSCRIBER, {"phone": phone})  # defaults fill the rest
-        except IntegrityError:
-            pass  # another request created it between our select and insert; take theirs
+        _create_subscriber(sess, phone)
         row = conn.execute(_SUBSCRIBER_ROW_FOR_UPDATE, params).one()
     return SubscriberRow(row)
 

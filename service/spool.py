@@ -91,6 +91,10 @@ class Spool:
                 continue
         return total
 
+    def empty(self) -> bool:
+        """Nothing spooled and nothing being replayed."""
+        return not self._files(claimed=True)
+
     def _files(self, claimed: bool = False) -> list[Path]:
         if not self.dir.is_dir():
             return []
@@ -262,6 +266,6 @@ class BackgroundReplayer:
                             extra={"event": "spool_waiting"})
                 continue
             with self._lock:
-                if not spool._files(claimed=True):
+                if spool.empty():
                     self._thread = None
                     return

@@ -30,7 +30,9 @@ from ..models import InboundMessage
 STEP = "step"  # the query parameter
 _STEP_VALUE = re.compile(r"[0-9]{1,6}")  # more steps than a call (at most 24 hours) can take
 SID_LENGTH = 64  # inbound_messages.sid
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# INSERT ... ON CONFLICT (sid) DO NOTHING RETURNING id, per dialect (the clause is dialect-specific).
+_INSERT_ONCE = {name: insert(InboundMessage).on_conflict_do_nothing(index_elements=["sid"]).returning(InboundMessage.id)
+                for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
 
 
 def step_of(args: Mapping[str, str]) -> int:
@@ -72,20 +74,11 @@ def record_step(sess: Session, *, call_sid: str, step: int, phone: str | None, l
            "response": json.dumps(list(answer), ensure_ascii=False), "received_at": now}
     # ON CONFLICT: two deliveries of one step may race (the trials search holds no call lock).
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT that did nothing.
-    written = sess.connection().execute(_insert_once(sess), row).scalar_one_or_none() is not None
+    conn = sess.connection()
+    written = conn.execute(_INSERT_ONCE[conn.dialect.name], row).scalar_one_or_none() is not None
     if red_flag and subscriber_id is not None and written:
         # As for a text: an urgent task for every clinic with this patient in an active series
         # (once: a retried request wrote nothing above).
         clinic_inbound.red_flag(sess, subscriber_id, said, red_flag, now)
 
 
-_INSERT_ONCE: dict[str, object] = {}
-
-
-def _insert_once(sess: Session):
-    """INSERT ... ON CONFLICT (sid) DO NOTHING RETURNING id, built once per dialect."""
-    name = sess.get_bind().dialect.name
-    if name not in _INSERT_ONCE:
-        _INSERT_ONCE[name] = (_INSERTS[name](InboundMessage).on_conflict_do_nothing(index_elements=["sid"])
-                              .returning(InboundMessage.id))
-    return _INSERT_ONCE[name]
