@@ -25,6 +25,8 @@ from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
+from bench.bare import create_floor_table
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token-not-secret"
 BODIES = ["hi", "2", "1", "MORE", "MORE", "0", "MENU", "7", "3", "HELP"]
@@ -264,6 +266,12 @@ def fresh_script(tmp: Path, base_url: str, kind: str, seconds: int, expected_rps
     return path
 
 
+# The yardstick, the two floors (bench/bare.py) and the line, each its own gunicorn in turn.
+SERVERS = (("bare", "bench.bare:app"), ("signed", 'bench.bare:create_app("signed")'),
+           ("stored", 'bench.bare:create_app("stored")'), ("real", "service.wsgi:app"))
+REFERENCE = tuple(name for name, _path in SERVERS if name != "real")
+
+
 def run(connections=(1, 8, 32), workers=(1, 2, 4), seconds: int = 5) -> list[Result]:
     """Every database x gunicorn workers x target x connections; bare routes first, same run."""
     from service import migrate
@@ -274,23 +282,25 @@ def run(connections=(1, 8, 32), workers=(1, 2, 4), seconds: int = 5) -> list[Res
         for db_name, url, cleanup in databases():
             try:
                 migrate.upgrade(url)
+                create_floor_table(url)
                 for w in workers:
-                    for server, app_path in (("bare", "bench.bare:app"), ("real", "service.wsgi:app")):
+                    for server, app_path in SERVERS:
                         port = free_port()
                         base_url = f"http://127.0.0.1:{port}"
-                        plan = [(kind, c) for kind in ("sms", "voice") for c in connections]
+                        kinds = ("sms", "voice") if server in ("bare", "real") else ("sms",)  # floors: SMS only
+                        plan = [(kind, c) for kind in kinds for c in connections]
                         if server == "real":  # one sender hammering its own row lock
                             plan.insert(len(connections), ("sms, 1 hot sender", max(connections)))
                         proc = start_gunicorn(app_path, port, w, server_env(url, base_url), tmp / "gunicorn.log")
                         try:
-                            last_rps = 3000.0
+                            last_rps = 3000.0 if server == "real" else 8000.0  # sizes the fresh requests
                             for kind, c in plan:
                                 script = fresh_script(tmp, base_url, kind, seconds, last_rps)
                                 r = run_wrk(port, script, c, seconds)
                                 script.unlink()
-                                last_rps = max(r.rps, 500.0) if server == "real" else last_rps
-                                target = f"bare {kind.split(',')[0]}" if server == "bare" else kind
-                                results.append(Result(target, db_name, w, c, "-" if server == "bare" else kind,
+                                last_rps = max(r.rps, 500.0) if server != "bare" else last_rps
+                                target = kind if server == "real" else f"{server} {kind}"
+                                results.append(Result(target, db_name, w, c, kind if server == "real" else "-",
                                                       r.rps, r.p50_ms, r.p99_ms, r.errors, r.wrapped))
                                 print(f"{db_name:10} {target:18} w={w} c={c:3} {r.rps:8.0f} req/s p50 {r.p50_ms:6.1f} ms "
                                       f"p99 {r.p99_ms:6.1f} ms errors {r.errors} replayed {r.wrapped}", flush=True)
