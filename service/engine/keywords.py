@@ -29,6 +29,7 @@ LANG = "lang"
 TRIALS = "trials"  # a command word: "TRIALS 94110 HR+" (see Lexicon.trials_args)
 KINDS = (OPT_OUT, HELP, OPT_IN, MENU, BACK, MORE, LANG, TRIALS)  # precedence order
 EVERYONE = (OPT_OUT, HELP)  # kinds whose words from any locale work for anyone
+_PRECEDENCE = {kind: rank for rank, kind in enumerate(KINDS)}
 
 _EDGE = r"[\s.!?¡¿,;:'\"()\-_*~…。！？、،؟]+"
 _TRAILING = re.compile(_EDGE + "$")
@@ -117,22 +118,44 @@ class Lexicon:
 
     def classify(self, text: str, locale: str) -> str | None:
         """The keyword kind of a whole message for a person in `locale`, or None."""
+        exact, folded = self._kind_tables(locale)
         norm = normalize(text)
-        folded = fold_accents(norm)
-        # Each locale's word sets already hold the folded forms where folding is allowed, so
-        # the folded input only ever matches a word that folding was allowed to produce.
-        for kind in KINDS:
-            for words in (self.locales.get(self.source), self.locales.get(locale)):
-                if words is not None:
-                    ws = words.words.get(kind, frozenset())
-                    if norm in ws or (words.fold and folded in ws):
-                        return kind
-            if kind in EVERYONE:
-                for words in self.locales.values():
-                    ws = words.words.get(kind, frozenset())
-                    if norm in ws or (words.fold and folded in ws):
-                        return kind
-        return None
+        by_word = exact.get(norm)
+        by_folded = folded.get(fold_accents(norm)) if folded else None
+        if by_word is None or by_folded is None:
+            return by_word or by_folded
+        return by_word if _PRECEDENCE[by_word] <= _PRECEDENCE[by_folded] else by_folded
+
+    def _kind_tables(self, locale: str) -> tuple[dict[str, str], dict[str, str]]:
+        """(word -> kind, folded word -> kind) for a person in `locale`, built once per locale.
+
+        The rules, in KINDS order (the first kind wins): English words and the locale's own words
+        match as written, and folded where that locale folds (each word set already holds the
+        folded forms where folding is allowed, so folded input only matches a word folding was
+        allowed to produce); the words of EVERYONE kinds from every locale match for anyone.
+        A message is then two lookups, not a walk over every word set (about 15 µs a call).
+        """
+        tables = self._classify_tables.get(locale)
+        if tables is None:
+            exact: dict[str, str] = {}
+            folded: dict[str, str] = {}
+            for kind in KINDS:
+                sets = [self.locales.get(self.source), self.locales.get(locale)]
+                if kind in EVERYONE:
+                    sets += self.locales.values()
+                for words in sets:
+                    if words is None:
+                        continue
+                    for word in words.words.get(kind, ()):
+                        exact.setdefault(word, kind)
+                        if words.fold:
+                            folded.setdefault(word, kind)
+            tables = self._classify_tables[locale] = (exact, folded)
+        return tables
+
+    @cached_property
+    def _classify_tables(self) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
+        return {}
 
     def keyword_locale(self, text: str) -> str | None:
         """The locale whose own keyword or greeting this whole message is (not English).

@@ -67,3 +67,30 @@ def test_a_hung_database_host_gets_the_apology_not_a_twilio_timeout(black_hole, 
     assert reply.messages == [app.extensions["line"].renderer.render_text("stop_confirm", "en")]
     assert app.extensions["spool"].pending() == 1  # kept for when the database answers again
     app.extensions["db_engine"].dispose()
+
+
+def test_a_sqlite_writer_waiting_past_the_busy_timeout_gets_sqlalchemys_operational_error(tmp_path):
+    """BEGIN IMMEDIATE goes straight to the driver (service/db.py); its "database is locked" must
+    still arrive as sa.exc.OperationalError, which the spool's replay treats as "try later"."""
+    import sqlite3
+
+    from service.spool import _database_unavailable
+
+    path = tmp_path / "locked.sqlite3"
+    engine = make_engine(f"sqlite:///{path}?timeout=0.05")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sa.exc.OperationalError, match="locked") as failed:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert _database_unavailable(failed.value)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with engine.begin() as conn:  # the lock gone, the same engine writes again
+        conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+        assert conn.exec_driver_sql("SELECT x FROM t").scalars().all() == [2]
+    engine.dispose()
