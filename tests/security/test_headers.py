@@ -3,6 +3,8 @@ not), and on the webhooks: CSP, nosniff, framing, referrer, caching; HSTS in pro
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from tests.clinics.conftest import make_clinic, portal_for  # noqa: F401
@@ -73,3 +75,29 @@ def test_hsts_in_production(production_app, path):
     hsts = resp.headers.get("Strict-Transport-Security", "")
     max_age = int(hsts.split("max-age=")[1].split(";")[0])
     assert max_age >= 31536000 and "includeSubDomains" in hsts
+
+
+def test_a_signed_webhook_answer_sets_no_cookie_and_keeps_the_common_headers(client, twilio):
+    """Only the portal signs anyone in: the TwiML answer neither sets nor varies on a cookie."""
+    params = twilio.sms_params("hi", "+14155550100")
+    resp = client.post("/twilio/sms", data=urlencode(params), content_type="application/x-www-form-urlencoded",
+                       headers={"X-Twilio-Signature": twilio.sign("/twilio/sms", params)})
+    assert resp.status_code == 200 and resp.mimetype == "application/xml"
+    assert "Set-Cookie" not in resp.headers
+    assert "cookie" not in resp.headers.get("Vary", "").lower()
+    assert_common(resp, "signed /twilio/sms")
+    assert "Content-Security-Policy" not in resp.headers  # the portal's policy is for the portal
+
+
+def test_a_header_a_view_sets_itself_is_kept(app):
+    """The common headers fill in what a response lacks, never replace what a view chose."""
+
+    @app.get("/portal/_own_framing")
+    def _own_framing():
+        return "x", 200, {"X-Frame-Options": "SAMEORIGIN", "Cache-Control": "private"}
+
+    resp = app.test_client().get("/portal/_own_framing")
+    assert resp.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert resp.headers.getlist("Cache-Control") == ["private"]
+    assert resp.headers.get("X-Content-Type-Options") == "nosniff"
+    assert "default-src 'self'" in resp.headers.get("Content-Security-Policy", "")
