@@ -105,15 +105,22 @@ def write_requests(path: Path, requests: list[tuple[str, dict, str]]) -> None:
     """A wrk script replaying `requests`. Each wrk thread takes its own contiguous share (wrk runs
     one Lua state per thread, so a shared index would send every request once per thread), and
     `done` prints how often a thread ran out and started its share again (then sids repeat)."""
-    lines = ["requests = {"]
-    for url_path, params, sig in requests:
-        raw = (f'wrk.format("POST", "{url_path}", {{["Content-Type"]="application/x-www-form-urlencoded", '
-               f'["X-Twilio-Signature"]="{sig}"}}, "{lua_escape(urlencode(params))}")')
-        lines.append(f"  {raw},")
-    lines.append("}")
+    # In chunks, each its own function: LuaJIT allows 65,536 constants per function, and every
+    # request brings two (its signature and body). One big table literal past about 30,000
+    # requests fails to load, and wrk then silently sends GET / instead (all 404s).
+    lines = ["requests = {}"]
+    for start in range(0, len(requests), LUA_CHUNK):
+        lines.append("do local function add(r)")
+        for url_path, params, sig in requests[start:start + LUA_CHUNK]:
+            raw = (f'wrk.format("POST", "{url_path}", {{["Content-Type"]="application/x-www-form-urlencoded", '
+                   f'["X-Twilio-Signature"]="{sig}"}}, "{lua_escape(urlencode(params))}")')
+            lines.append(f"  r[#r + 1] = {raw}")
+        lines.append("end add(requests) end")
     lines.append(LUA_DRIVER)
     path.write_text("\n".join(lines))
 
+
+LUA_CHUNK = 10_000
 
 LUA_DRIVER = """
 local made, threads = 0, {}
@@ -198,6 +205,8 @@ def run_wrk(port: int, script: Path, connections: int, seconds: int) -> Wrk:
     if not found:
         raise RuntimeError(f"wrk failed: {out}\n{proc.stderr}")
     rps = float(found.group(1))
+    if "wrapped:" not in out:  # our done() never ran: the script failed to load and wrk sent GET /
+        raise RuntimeError(f"wrk did not run {script.name}: {proc.stderr[-500:]}")
 
     def pct(p):
         m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
