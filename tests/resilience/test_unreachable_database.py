@@ -1,6 +1,8 @@
-"""A PostgreSQL server that accepts TCP but never answers (a hung host, packets black-holed after
-the handshake): the webhook must fail over to its apology and spool the text, within Twilio's
-15 s, instead of waiting on the network. service/db.py bounds connects with connect_timeout."""
+"""Bounded waits (service/db.py, WAIT_SECONDS): a PostgreSQL server that accepts TCP but never
+answers (a hung host, packets black-holed after the handshake), or a number's row held locked by
+another transaction, or SQLite's write lock held past the busy timeout. The webhook must fail over
+to its apology and spool the text within Twilio's 15 s instead of waiting on the network or the
+lock (connect_timeout, lock_timeout, the busy timeout)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import sqlalchemy as sa
 
 from service import create_app
 from service.db import WAIT_SECONDS, make_engine
-from tests.conftest import PUBLIC, TOKEN
+from tests.conftest import PUBLIC, TOKEN, _empty_tables, require
 from tests.support.twilio import TwilioEmulator
 
 
@@ -94,3 +96,51 @@ def test_a_sqlite_writer_waiting_past_the_busy_timeout_gets_sqlalchemys_operatio
         conn.exec_driver_sql("INSERT INTO t VALUES (2)")
         assert conn.exec_driver_sql("SELECT x FROM t").scalars().all() == [2]
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_text_whose_row_another_transaction_holds_fails_over_within_the_budget(
+        database_url, is_postgres, clock, monkeypatch):
+    """Another transaction holds the number's row (a hung request, a long import): the webhook's
+    SELECT ... FOR UPDATE gives up after WAIT_SECONDS (lock_timeout), answers the apology, spools
+    the text, and the replay records it once the lock is gone."""
+    require(is_postgres, "row locks held by another transaction need PostgreSQL (TEST_DATABASE_URL)")
+    import service.db
+    from service.spool import replay
+
+    monkeypatch.setattr(service.db, "WAIT_SECONDS", 1)
+    app = create_app({"APP_ENV": "test", "TESTING": True, "PUBLIC_BASE_URL": PUBLIC, "TWILIO_AUTH_TOKEN": TOKEN,
+                      "SECRET_KEY": "test-secret", "DATABASE_URL": database_url})
+    app.extensions["clock"] = clock
+    twilio = TwilioEmulator(client=app.test_client(), token=TOKEN, base_url=PUBLIC)
+    phone = "+14155550192"
+    holder = sa.create_engine(database_url)  # a plain engine: "the other transaction"
+    try:
+        assert twilio.sms("hi", from_=phone).status == 200  # the number's row exists
+        with holder.connect() as conn:
+            conn.execute(sa.text("SELECT id FROM subscribers WHERE phone = :phone FOR UPDATE"), {"phone": phone})
+            answered = []
+            # In a thread, so a wait without bound fails this test instead of hanging it.
+            post = threading.Thread(target=lambda: answered.append(twilio.sms("2", from_=phone)), daemon=True)
+            post.start()
+            post.join(WAIT_SECONDS + 5)
+            still_waiting = post.is_alive()
+            conn.rollback()  # the lock goes; a webhook still waiting would now go on
+        post.join(30)
+        assert not still_waiting, "the webhook waited on the row lock past its budget"
+        reply = answered[0]
+        assert reply.status == 200
+        assert reply.messages == [app.extensions["line"].renderer.render_text("apology", "en")]
+        assert app.extensions["spool"].pending() == 1
+
+        result = replay(app)
+        assert (result.stored, app.extensions["spool"].pending()) == (1, 0)
+        with app.extensions["db_engine"].connect() as conn:
+            bodies = conn.execute(sa.text(
+                "SELECT m.body FROM inbound_messages m JOIN subscribers s ON s.id = m.subscriber_id "
+                "WHERE s.phone = :phone ORDER BY m.id"), {"phone": phone}).scalars().all()
+        assert bodies == ["hi", "2"]
+    finally:
+        holder.dispose()
+        _empty_tables(app.extensions["db_engine"])
+        app.extensions["db_engine"].dispose()
