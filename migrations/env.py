@@ -41,6 +41,14 @@ def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # An ALTER waiting for its lock behind a long transaction makes every later query on
+            # that table wait behind it, webhooks included. Give up after half a webhook's budget
+            # (service/db.py WAIT_SECONDS) instead: the release fails, the running version keeps
+            # answering, and the deploy can be retried. SET LOCAL: this transaction only.
+            from service import db
+
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(db.WAIT_SECONDS * 500)}")
         context.run_migrations()
 
 
