@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..content.voice import (KEY_END, KEY_LANG, KEY_MENU, KEY_MORE_LANGS, KEY_NEXT, KEY_REPEAT, KEY_TEXT,
@@ -295,7 +295,7 @@ class VoiceLine:
     def _stored_locale(self, sess: Session, phone: str | None) -> str | None:
         if not phone:
             return None
-        stored = sess.scalar(sa.select(Subscriber.locale).where(Subscriber.phone == phone))
+        stored = sess.scalar(_STORED_LOCALE, {"phone": phone})
         return stored if stored in self.offered else None
 
     # --- press 9: get this by text ------------------------------------------------------------
@@ -340,21 +340,29 @@ def state_of(call: CallSession) -> State:
                  topic=call.topic, item=call.item, last_seen=None)
 
 
+_STORED_LOCALE = sa.select(Subscriber.locale).where(Subscriber.phone == sa.bindparam("phone"))  # built once
 _CALL_FOR_UPDATE = sa.select(CallSession).where(CallSession.call_sid == sa.bindparam("sid")).with_for_update()
 
 
+# INSERT ... ON CONFLICT (call_sid) DO NOTHING RETURNING, per dialect: a call's first request makes
+# its row without a SAVEPOINT (which cost about an eighth of a call's start); a concurrent duplicate
+# start inserts nothing and reads the row the other made.
+_INSERT_CALL_ONCE = {
+    name: insert(CallSession).on_conflict_do_nothing(index_elements=["call_sid"]).returning(CallSession.id)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 def lock_call(sess: Session, call_sid: str, phone: str | None, now: datetime) -> tuple[CallSession, bool]:
-    """The call's row, created on first sight, locked until the transaction ends."""
+    """The call's row, created on first sight, locked until the transaction ends; and whether this
+    request created it."""
     call = sess.scalars(_CALL_FOR_UPDATE, {"sid": call_sid}).one_or_none()
     if call is not None:
         return call, False
-    try:
-        with sess.begin_nested():
-            call = CallSession(call_sid=call_sid, phone=phone, node=LANG, started_at=now, last_seen_at=now)
-            sess.add(call)
-    except IntegrityError:
-        return sess.scalars(_CALL_FOR_UPDATE, {"sid": call_sid}).one(), False
-    return call, True
+    conn = sess.connection()
+    inserted = conn.execute(_INSERT_CALL_ONCE[conn.dialect.name], {
+        "call_sid": call_sid, "phone": phone, "node": LANG, "started_at": now, "last_seen_at": now}).first()
+    return sess.scalars(_CALL_FOR_UPDATE, {"sid": call_sid}).one(), inserted is not None
 
 
 def purge_calls(sess: Session, now: datetime) -> int:

@@ -428,3 +428,28 @@ def test_nine_pages_the_language_menu_and_comes_back(app, twilio):
     heard = call.press(str(len(later)))
     assert heard[0].text == said(app, offered[-1], "voice_welcome")
     assert_spoken_in(heard, offered[-1])
+
+
+def test_a_calls_row_is_made_once_with_its_defaults_and_says_who_made_it(app, clock):
+    """lock_call inserts with ON CONFLICT DO NOTHING (no SAVEPOINT): the first request makes the
+    row, a later or racing one finds it and is told it did not make it."""
+    from service import db
+    from service.channels.voice_flow import _INSERT_CALL_ONCE, LANG, lock_call
+
+    with app.app_context():
+        with db.transaction() as sess:
+            call, created = lock_call(sess, "CA" + "1" * 32, CALLER, clock())
+            assert created
+            assert (call.node, call.page, call.retries, call.texts_sent, call.locale) == (LANG, 0, 0, 0, None)
+            assert (call.phone, call.started_at, call.last_seen_at) == (CALLER, clock(), clock())
+        with db.transaction() as sess:
+            again, created = lock_call(sess, "CA" + "1" * 32, CALLER, clock())
+            assert not created and again.id == call.id
+            # The race lost: the row appeared between our SELECT and our INSERT.
+            conn = sess.connection()
+            lost = conn.execute(_INSERT_CALL_ONCE[conn.dialect.name], {
+                "call_sid": "CA" + "1" * 32, "phone": CALLER, "node": LANG, "started_at": clock(),
+                "last_seen_at": clock()}).first()
+            assert lost is None
+        with db.transaction() as sess:
+            assert sess.scalar(sa.select(sa.func.count()).select_from(CallSession)) == 1
