@@ -86,8 +86,7 @@ def create_floor_table(url: str) -> None:
         key = "INTEGER PRIMARY KEY" if url.startswith("sqlite") else "BIGSERIAL PRIMARY KEY"
         conn.execute(f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id {key}, sid TEXT UNIQUE NOT NULL, "
                      "phone TEXT NOT NULL, body TEXT NOT NULL)")
-        if not url.startswith("sqlite"):
-            conn.commit()
+        conn.commit()  # PostgreSQL's driver opened a transaction; SQLite's autocommits (no-op)
     finally:
         conn.close()
 
@@ -108,19 +107,12 @@ class _Store:
         conn = self.local.conn
         if self.url.startswith("sqlite"):
             conn.execute("BEGIN IMMEDIATE")  # as the line does: writers queue for the lock
-            try:
-                conn.execute(self.local.sql, (sid, phone, body))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        else:
-            try:
-                conn.execute(self.local.sql, (sid, phone, body))
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
+        try:
+            conn.execute(self.local.sql, (sid, phone, body))
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
 
 
 app = create_app()  # gunicorn bench.bare:app; the floors: gunicorn 'bench.bare:create_app("stored")'

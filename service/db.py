@@ -14,6 +14,7 @@ from typing import Iterator
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -142,6 +143,13 @@ def transaction() -> Iterator[Session]:
             yield sess
     finally:
         sess.close()
+
+
+def insert_once(model, key: str) -> dict[str, sa.Insert]:
+    """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id, per dialect name (the clause is
+    dialect-specific): a row made once whoever races to make it; no row back means it existed."""
+    return {name: insert(model).on_conflict_do_nothing(index_elements=[key]).returning(model.id)
+            for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
 
 
 def is_postgres(sess: Session) -> bool:

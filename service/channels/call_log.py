@@ -20,19 +20,17 @@ from datetime import datetime
 from typing import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..clinics import inbound as clinic_inbound
 from ..conversation import subscriber_id_for
+from ..db import insert_once
 from ..models import InboundMessage
 
 STEP = "step"  # the query parameter
 _STEP_VALUE = re.compile(r"[0-9]{1,6}")  # more steps than a call (at most 24 hours) can take
 SID_LENGTH = 64  # inbound_messages.sid
-# INSERT ... ON CONFLICT (sid) DO NOTHING RETURNING id, per dialect (the clause is dialect-specific).
-_INSERT_ONCE = {name: insert(InboundMessage).on_conflict_do_nothing(index_elements=["sid"]).returning(InboundMessage.id)
-                for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
+_INSERT_ONCE = insert_once(InboundMessage, "sid")  # per dialect
 
 
 def step_of(args: Mapping[str, str]) -> int:

@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..content.voice import (KEY_END, KEY_LANG, KEY_MENU, KEY_MORE_LANGS, KEY_NEXT, KEY_REPEAT, KEY_TEXT,
                              KEY_TRIALS, LANGS_PER_PAGE, MAX_TEXTS_PER_CALL, VOICES, RecordedPrompts, Utterance,
                              VoiceRenderer, language_page)
 from ..conversation import Line, lock_subscriber, record_consent
+from ..db import insert_once
 from ..engine import State, TopicViewed, converse
 from ..engine import keywords as kw
 from ..engine.redflags import find_red_flag
@@ -344,13 +344,9 @@ _STORED_LOCALE = sa.select(Subscriber.locale).where(Subscriber.phone == sa.bindp
 _CALL_FOR_UPDATE = sa.select(CallSession).where(CallSession.call_sid == sa.bindparam("sid")).with_for_update()
 
 
-# INSERT ... ON CONFLICT (call_sid) DO NOTHING RETURNING, per dialect: a call's first request makes
-# its row without a SAVEPOINT (which cost about an eighth of a call's start); a concurrent duplicate
-# start inserts nothing and reads the row the other made.
-_INSERT_CALL_ONCE = {
-    name: insert(CallSession).on_conflict_do_nothing(index_elements=["call_sid"]).returning(CallSession.id)
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+# A call's first request makes its row without a SAVEPOINT (which cost about an eighth of a call's
+# start); a concurrent duplicate start inserts nothing and reads the row the other made.
+_INSERT_CALL_ONCE = insert_once(CallSession, "call_sid")  # per dialect
 
 
 def lock_call(sess: Session, call_sid: str, phone: str | None, now: datetime) -> tuple[CallSession, bool]:

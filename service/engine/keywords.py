@@ -133,7 +133,7 @@ class Lexicon:
         match as written, and folded where that locale folds (each word set already holds the
         folded forms where folding is allowed, so folded input only matches a word folding was
         allowed to produce); the words of EVERYONE kinds from every locale match for anyone.
-        A message is then two lookups, not a walk over every word set (about 15 µs a call).
+        A message is then two lookups, not a walk over every word set (about 4.5 µs a call).
         """
         tables = self._classify_tables.get(locale)
         if tables is None:
