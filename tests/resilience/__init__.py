@@ -23,8 +23,11 @@ a) The database stops and restarts during traffic
      pause through the outage. Once the database is back, no number gets another apology.
      Redelivering every apologised message leaves each sid stored once.
    - test_first_requests_after_a_restart_while_idle_are_answered (PostgreSQL only): every pooled
-     connection is dead after a quiet restart. pool_pre_ping replaces them; this test fails
-     without it.
+     connection is dead after a quiet restart. service/db.py sees each closed socket at checkout
+     and replaces it; this test fails without that check.
+   - test_server_ended_connections_are_replaced_and_healthy_ones_kept (PostgreSQL only): the
+     server ends the pooled connections itself (pg_terminate_backend); the next texts are
+     answered on new ones, and a pool in steady use opens no connection per request.
    - tests/test_cli_and_health.py::test_healthz_down_is_503: an unreachable server from the start.
    - tests/test_metrics.py::test_database_down_still_answers_with_the_process_counters.
 
