@@ -28,6 +28,8 @@ a) The database stops and restarts during traffic
    - test_server_ended_connections_are_replaced_and_healthy_ones_kept (PostgreSQL only): the
      server ends the pooled connections itself (pg_terminate_backend); the next texts are
      answered on new ones, and a pool in steady use opens no connection per request.
+   - test_a_connection_with_something_unread_is_replaced_alone (PostgreSQL only): a healthy
+     connection with a byte waiting (a NOTIFY) is replaced by itself; the rest of the pool stays.
    - tests/test_cli_and_health.py::test_healthz_down_is_503: an unreachable server from the start.
    - tests/test_metrics.py::test_database_down_still_answers_with_the_process_counters.
 

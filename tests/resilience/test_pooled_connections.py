@@ -3,11 +3,14 @@ replaced before a webhook gets it, and a healthy one is reused, not reopened per
 
 from __future__ import annotations
 
+import select
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import NullPool
 
+from service.db import make_engine
 from tests.conftest import require
 
 ALICE = "+14155550101"
@@ -45,3 +48,42 @@ def test_server_ended_connections_are_replaced_and_healthy_ones_kept(app, twilio
     assert len(opened) == before + 1
     assert len(twilio.sms("1", from_=ALICE).messages) == 1
     assert len(opened) == before + 1
+
+
+@pytest.mark.postgres
+def test_a_connection_with_something_unread_is_replaced_alone(database_url, is_postgres):
+    """Any byte waiting on an idle pooled connection gets it replaced; the rest of the pool stays.
+    A NOTIFY to a connection that LISTENs is such a byte, sent by a healthy server."""
+    require(is_postgres, "LISTEN/NOTIFY needs PostgreSQL (TEST_DATABASE_URL)")
+    engine = make_engine(database_url)
+    opened: list[int] = []
+    event.listen(engine, "connect", lambda dbapi_conn, _record: opened.append(dbapi_conn.info.backend_pid))
+    try:
+        held = [engine.connect() for _ in range(3)]  # three pooled connections
+        listener = held[0].connection.dbapi_connection
+        held[0].exec_driver_sql("LISTEN mbc_pool_test")
+        held[0].commit()
+        for conn in held:
+            conn.close()
+        assert len(opened) == 3
+
+        notifier = sa.create_engine(database_url, poolclass=NullPool)
+        try:
+            with notifier.begin() as other:
+                other.exec_driver_sql("NOTIFY mbc_pool_test")
+        finally:
+            notifier.dispose()
+        # Wait for the notification to reach the listener's socket (the server sends it when
+        # its backend next looks), not for a fixed time.
+        ready, _, _ = select.select([listener.fileno()], [], [], 5)
+        assert ready
+
+        again = [engine.connect() for _ in range(3)]
+        try:
+            assert [c.exec_driver_sql("SELECT 1").scalar() for c in again] == [1, 1, 1]
+        finally:
+            for conn in again:
+                conn.close()
+        assert len(opened) == 4  # the listener was replaced; the two others were kept
+    finally:
+        engine.dispose()
