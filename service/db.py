@@ -57,7 +57,9 @@ class UTCDateTime(sa.types.TypeDecorator):
 WAIT_SECONDS = 10  # longest a request waits for the database before it fails over
 
 
-def make_engine(url: str) -> sa.Engine:
+def make_engine(url: str, statement_timeout: float | None = None) -> sa.Engine:
+    """The engine for a database URL. `statement_timeout` (seconds, PostgreSQL only): the longest
+    one statement may run; the web process passes WAIT_SECONDS (service/wsgi.py)."""
     if url.startswith("sqlite"):
         # hide_parameters: SQL errors must not carry phone numbers or message bodies into logs.
         # Busy timeout: 10 s unless the URL says otherwise (sqlite:///f.db?timeout=5). Twilio
@@ -100,17 +102,26 @@ def make_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(url, pool_size=5, max_overflow=10, pool_timeout=WAIT_SECONDS,
                               connect_args=connect_args, hide_parameters=True)
     event.listen(engine, "checkout", _drop_if_server_hung_up)
-    if "lock_timeout" not in str(query.get("options", "")):
-        lock_wait_ms = int(WAIT_SECONDS * 1000)
+    options = str(query.get("options", ""))
+    settings = {}
+    if "lock_timeout" not in options:
+        # The same budget for a row lock: a text from a number whose row another transaction holds
+        # (a hung request, a long clinic import) fails over to the apology and the spool after
+        # 10 s instead of outliving Twilio's 15 s.
+        settings["lock_timeout"] = int(WAIT_SECONDS * 1000)
+    if statement_timeout and "statement_timeout" not in options:
+        # And for a statement that runs (a stalled disk, a bad plan) rather than waits. Only where
+        # the caller asks: the worker's and the CLI's jobs (a trials sync, an import) may run longer.
+        settings["statement_timeout"] = int(statement_timeout * 1000)
+    if settings:
 
         @event.listens_for(engine, "connect")
-        def _lock_timeout(dbapi_conn, _record):
-            # The same budget for a row lock: a text from a number whose row another transaction
-            # holds (a hung request, a long clinic import) fails over to the apology and the spool
-            # after 10 s instead of outliving Twilio's 15 s. Set once per pooled connection (no
-            # per-request cost); a SET rather than a startup option, which poolers may refuse.
+        def _timeouts(dbapi_conn, _record):
+            # Set once per pooled connection (no per-request cost); a SET rather than a startup
+            # option, which poolers may refuse.
             with dbapi_conn.cursor() as cur:
-                cur.execute(f"SET lock_timeout = {lock_wait_ms}")
+                for name, ms in settings.items():
+                    cur.execute(f"SET {name} = {ms}")
             dbapi_conn.commit()
 
     return engine
@@ -142,7 +153,7 @@ def _drop_if_server_hung_up(dbapi_conn, _record, _proxy) -> None:
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], app.config.get("DB_STATEMENT_TIMEOUT"))
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)

@@ -1,8 +1,9 @@
 """Bounded waits (service/db.py, WAIT_SECONDS): a PostgreSQL server that accepts TCP but never
 answers (a hung host, packets black-holed after the handshake), or a number's row held locked by
-another transaction, or SQLite's write lock held past the busy timeout. The webhook must fail over
-to its apology and spool the text within Twilio's 15 s instead of waiting on the network or the
-lock (connect_timeout, lock_timeout, the busy timeout)."""
+another transaction, or a statement that runs too long, or SQLite's write lock held past the busy
+timeout. The webhook must fail over to its apology and spool the text within Twilio's 15 s instead
+of waiting on the network, the lock or the statement (connect_timeout, lock_timeout,
+statement_timeout, the busy timeout)."""
 
 from __future__ import annotations
 
@@ -144,3 +145,75 @@ def test_a_text_whose_row_another_transaction_holds_fails_over_within_the_budget
         holder.dispose()
         _empty_tables(app.extensions["db_engine"])
         app.extensions["db_engine"].dispose()
+
+
+@pytest.mark.postgres
+def test_a_text_stuck_in_a_slow_statement_fails_over_within_the_budget(database_url, is_postgres, clock):
+    """A statement that runs rather than waits (a stalled disk, a bad plan; here a trigger that
+    sleeps): the web process's statement_timeout ends it, the webhook answers the apology and
+    spools the text, and the replay records it once statements are quick again."""
+    require(is_postgres, "statement_timeout needs PostgreSQL (TEST_DATABASE_URL)")
+    from service.spool import replay
+
+    app = create_app({"APP_ENV": "test", "TESTING": True, "PUBLIC_BASE_URL": PUBLIC, "TWILIO_AUTH_TOKEN": TOKEN,
+                      "SECRET_KEY": "test-secret", "DATABASE_URL": database_url, "DB_STATEMENT_TIMEOUT": 1})
+    app.extensions["clock"] = clock
+    twilio = TwilioEmulator(client=app.test_client(), token=TOKEN, base_url=PUBLIC)
+    engine = app.extensions["db_engine"]
+    phone = "+14155550193"
+
+    def make_inserts_slow(slow: bool) -> None:
+        with engine.begin() as conn:
+            if slow:  # 3 s: past the 1 s bound here, and quick enough that a failing test ends
+                conn.exec_driver_sql("CREATE FUNCTION mbc_test_slow() RETURNS trigger LANGUAGE plpgsql AS "
+                                     "$$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$")
+                conn.exec_driver_sql("CREATE TRIGGER mbc_test_slow BEFORE INSERT ON inbound_messages "
+                                     "FOR EACH ROW EXECUTE FUNCTION mbc_test_slow()")
+            else:
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS mbc_test_slow ON inbound_messages")
+                conn.exec_driver_sql("DROP FUNCTION IF EXISTS mbc_test_slow()")
+
+    try:
+        assert len(twilio.sms("hi", from_=phone).messages) == 2
+        make_inserts_slow(True)
+        reply = twilio.sms("2", from_=phone)
+        assert reply.status == 200
+        assert reply.messages == [app.extensions["line"].renderer.render_text("apology", "en")]
+        assert app.extensions["spool"].pending() == 1
+
+        make_inserts_slow(False)
+        result = replay(app)
+        assert (result.stored, app.extensions["spool"].pending()) == (1, 0)
+        with engine.connect() as conn:
+            bodies = conn.execute(sa.text(
+                "SELECT m.body FROM inbound_messages m JOIN subscribers s ON s.id = m.subscriber_id "
+                "WHERE s.phone = :phone ORDER BY m.id"), {"phone": phone}).scalars().all()
+        assert bodies == ["hi", "2"]
+    finally:
+        make_inserts_slow(False)  # the database is shared by the whole run
+        _empty_tables(engine)
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_only_the_web_process_bounds_statements(database_url, is_postgres, monkeypatch):
+    """gunicorn's app (service/wsgi.py) bounds each statement; the app the worker and the CLI
+    build does not (a trials sync or an import may run longer). Both bound lock waits."""
+    require(is_postgres, "statement_timeout needs PostgreSQL (TEST_DATABASE_URL)")
+    import importlib
+    import sys
+
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.delitem(sys.modules, "service.wsgi", raising=False)
+    web = importlib.import_module("service.wsgi").app
+    monkeypatch.delitem(sys.modules, "service.wsgi")
+    other = create_app()
+    for app, bound in ((web, f"{WAIT_SECONDS}s"), (other, "0")):
+        engine = app.extensions["db_engine"]
+        try:
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == bound
+                assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == f"{WAIT_SECONDS}s"
+        finally:
+            engine.dispose()
