@@ -27,7 +27,7 @@ from ..phones import InvalidPhone, mask, to_e164
 from ..metrics import webhook_fallback
 from .call_log import step_of, with_step
 from .signature import twilio_signed
-from .voice_flow import Outcome, VoiceLine
+from .voice_flow import Outcome, VoiceLine, lock_call
 
 bp = Blueprint("voice", __name__, cli_group="voice")
 log = logging.getLogger(__name__)
@@ -74,28 +74,21 @@ def _run(handler):
     step = step_of(request.args)
     try:
         with db.transaction() as sess:
-            if step:
-                answered = sess.execute(_ANSWERED, {"sid": call_sid}).one_or_none()
-                if answered is not None and answered.last_step == step and answered.last_reply:
-                    # Twilio retried a request we already answered (same URL, so the same step):
-                    # the same TwiML again, and the call does not move twice.
-                    return Response(answered.last_reply, status=200, mimetype="application/xml")
-            outcome = handler(voice, sess, call_sid, phone, current_app.extensions["clock"](), step)
+            now = current_app.extensions["clock"]()
+            call, created = lock_call(sess, call_sid, phone, now)  # locked: a retry racing the original waits
+            if step and not created and call.last_step == step and call.last_reply:
+                # Twilio retried a request we already answered (same URL, so the same step): the
+                # same TwiML again, and the call does not move twice.
+                return Response(call.last_reply, status=200, mimetype="application/xml")
+            outcome = handler(voice, sess, call, created, now, step)
             response = twiml(outcome, voice.prompts, step + 1)
             if step:
-                sess.flush()  # a call created by this request is a row before we note its answer
-                sess.execute(_REMEMBER, {"sid": call_sid, "step": step, "reply": response.get_data(as_text=True)})
+                # Written with the call's other changes, in one UPDATE when the transaction ends.
+                call.last_step, call.last_reply = step, response.get_data(as_text=True)
             return response
     except Exception:
         log.exception("voice webhook failed for %s (call %s)", mask(phone or raw), call_sid, extra=webhook_fallback())
         return twiml(voice.apology(_locale_of(call_sid)), voice.prompts, step + 1)
-
-
-# The last step answered on a call and its TwiML (locked: a retry racing the original waits).
-_ANSWERED = (sa.select(CallSession.last_step, CallSession.last_reply)
-             .where(CallSession.call_sid == sa.bindparam("sid")).with_for_update())
-_REMEMBER = (sa.update(CallSession.__table__).where(CallSession.__table__.c.call_sid == sa.bindparam("sid"))
-             .values(last_step=sa.bindparam("step"), last_reply=sa.bindparam("reply")))
 
 
 def _locale_of(call_sid: str) -> str | None:
@@ -109,7 +102,7 @@ def _locale_of(call_sid: str) -> str | None:
 @bp.post(START_PATH)
 @twilio_signed
 def call_started():
-    return _run(lambda v, sess, sid, phone, now, step: v.start(sess, sid, phone, now))
+    return _run(lambda v, sess, call, created, now, step: v.start(sess, call, created))
 
 
 @bp.post(INPUT_PATH)
@@ -117,13 +110,13 @@ def call_started():
 def call_input():
     digits = request.form.get("Digits", "")
     speech = request.form.get("SpeechResult", "")[:300]
-    return _run(lambda v, sess, sid, phone, now, step: v.gathered(sess, sid, phone, digits, speech, now, step))
+    return _run(lambda v, sess, call, created, now, step: v.gathered(sess, call, created, digits, speech, now, step))
 
 
 @bp.post(SILENCE_PATH)
 @twilio_signed
 def call_silence():
-    return _run(lambda v, sess, sid, phone, now, step: v.silence(sess, sid, phone, now))
+    return _run(lambda v, sess, call, created, now, step: v.silence(sess, call, created, now))
 
 
 def twiml(outcome: Outcome, prompts: RecordedPrompts, step: int = 1) -> Response:

@@ -73,8 +73,10 @@ class VoiceLine:
 
     # --- webhook entry points ---------------------------------------------------------------
 
-    def start(self, sess: Session, call_sid: str, phone: str | None, now: datetime) -> Outcome:
-        call, created = lock_call(sess, call_sid, phone, now)
+    # Each takes the call's row as lock_call() returned it (the webhook locks it first, to answer
+    # a retried request from it), and whether this request created it.
+
+    def start(self, sess: Session, call: CallSession, created: bool) -> Outcome:
         return self._begin(sess, call, created)
 
     def _begin(self, sess: Session, call: CallSession, created: bool) -> Outcome:
@@ -93,9 +95,8 @@ class VoiceLine:
         self._move(call, LANG)
         return self._gather(call, self._node_lines(call))
 
-    def gathered(self, sess: Session, call_sid: str, phone: str | None, digits: str, speech: str,
+    def gathered(self, sess: Session, call: CallSession, created: bool, digits: str, speech: str,
                  now: datetime, step: int = 0) -> Outcome:
-        call, created = lock_call(sess, call_sid, phone, now)
         if created or call.node == ENDED:
             return self._begin(sess, call, created)  # input for a call we never greeted
         call.last_seen_at = now
@@ -131,8 +132,7 @@ class VoiceLine:
         message = self._message_for_key(call, key)
         return self._walk(call, [message] if message else [], now)
 
-    def silence(self, sess: Session, call_sid: str, phone: str | None, now: datetime) -> Outcome:
-        call, created = lock_call(sess, call_sid, phone, now)
+    def silence(self, sess: Session, call: CallSession, created: bool, now: datetime) -> Outcome:
         if created:
             return self._begin(sess, call, created)
         call.last_seen_at = now
