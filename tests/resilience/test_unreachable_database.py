@@ -19,6 +19,22 @@ from tests.conftest import PUBLIC, TOKEN, _empty_tables, require
 from tests.support.twilio import TwilioEmulator
 
 
+def line_app(database_url: str, clock, **config):
+    """The app as conftest's `app` builds it, on `database_url`, with `config` on top."""
+    app = create_app({"APP_ENV": "test", "TESTING": True, "PUBLIC_BASE_URL": PUBLIC, "TWILIO_AUTH_TOKEN": TOKEN,
+                      "SECRET_KEY": "test-secret", "DATABASE_URL": database_url, **config})
+    app.extensions["clock"] = clock
+    return app
+
+
+def bodies_of(engine: sa.Engine, phone: str) -> list[str]:
+    """The bodies stored for a number's texts, oldest first."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text(
+            "SELECT m.body FROM inbound_messages m JOIN subscribers s ON s.id = m.subscriber_id "
+            "WHERE s.phone = :phone ORDER BY m.id"), {"phone": phone}).scalars().all()
+
+
 @pytest.fixture
 def black_hole():
     """A listening socket that accepts connections and never sends a byte."""
@@ -60,10 +76,7 @@ def test_connects_are_bounded_by_default(black_hole, monkeypatch):
 
 
 def test_a_hung_database_host_gets_the_apology_not_a_twilio_timeout(black_hole, clock):
-    app = create_app({"APP_ENV": "test", "TESTING": True, "PUBLIC_BASE_URL": PUBLIC, "TWILIO_AUTH_TOKEN": TOKEN,
-                      "SECRET_KEY": "test-secret",
-                      "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{black_hole}/x?connect_timeout=1"})
-    app.extensions["clock"] = clock
+    app = line_app(f"postgresql+psycopg://postgres@127.0.0.1:{black_hole}/x?connect_timeout=1", clock)
     twilio = TwilioEmulator(client=app.test_client(), token=TOKEN, base_url=PUBLIC)
     reply = twilio.sms("STOP", from_="+14155550191")
     assert reply.status == 200
@@ -110,9 +123,7 @@ def test_a_text_whose_row_another_transaction_holds_fails_over_within_the_budget
     from service.spool import replay
 
     monkeypatch.setattr(service.db, "WAIT_SECONDS", 1)
-    app = create_app({"APP_ENV": "test", "TESTING": True, "PUBLIC_BASE_URL": PUBLIC, "TWILIO_AUTH_TOKEN": TOKEN,
-                      "SECRET_KEY": "test-secret", "DATABASE_URL": database_url})
-    app.extensions["clock"] = clock
+    app = line_app(database_url, clock)
     twilio = TwilioEmulator(client=app.test_client(), token=TOKEN, base_url=PUBLIC)
     phone = "+14155550192"
     holder = sa.create_engine(database_url)  # a plain engine: "the other transaction"
@@ -136,11 +147,7 @@ def test_a_text_whose_row_another_transaction_holds_fails_over_within_the_budget
 
         result = replay(app)
         assert (result.stored, app.extensions["spool"].pending()) == (1, 0)
-        with app.extensions["db_engine"].connect() as conn:
-            bodies = conn.execute(sa.text(
-                "SELECT m.body FROM inbound_messages m JOIN subscribers s ON s.id = m.subscriber_id "
-                "WHERE s.phone = :phone ORDER BY m.id"), {"phone": phone}).scalars().all()
-        assert bodies == ["hi", "2"]
+        assert bodies_of(app.extensions["db_engine"], phone) == ["hi", "2"]
     finally:
         holder.dispose()
         _empty_tables(app.extensions["db_engine"])
@@ -155,9 +162,7 @@ def test_a_text_stuck_in_a_slow_statement_fails_over_within_the_budget(database_
     require(is_postgres, "statement_timeout needs PostgreSQL (TEST_DATABASE_URL)")
     from service.spool import replay
 
-    app = create_app({"APP_ENV": "test", "TESTING": True, "PUBLIC_BASE_URL": PUBLIC, "TWILIO_AUTH_TOKEN": TOKEN,
-                      "SECRET_KEY": "test-secret", "DATABASE_URL": database_url, "DB_STATEMENT_TIMEOUT": 1})
-    app.extensions["clock"] = clock
+    app = line_app(database_url, clock, DB_STATEMENT_TIMEOUT=1)
     twilio = TwilioEmulator(client=app.test_client(), token=TOKEN, base_url=PUBLIC)
     engine = app.extensions["db_engine"]
     phone = "+14155550193"
@@ -184,11 +189,7 @@ def test_a_text_stuck_in_a_slow_statement_fails_over_within_the_budget(database_
         make_inserts_slow(False)
         result = replay(app)
         assert (result.stored, app.extensions["spool"].pending()) == (1, 0)
-        with engine.connect() as conn:
-            bodies = conn.execute(sa.text(
-                "SELECT m.body FROM inbound_messages m JOIN subscribers s ON s.id = m.subscriber_id "
-                "WHERE s.phone = :phone ORDER BY m.id"), {"phone": phone}).scalars().all()
-        assert bodies == ["hi", "2"]
+        assert bodies_of(engine, phone) == ["hi", "2"]
     finally:
         make_inserts_slow(False)  # the database is shared by the whole run
         _empty_tables(engine)
