@@ -8,7 +8,7 @@ delivery a no-op that returns the first answer.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .content.render import SmsRenderer
-from .engine import ConsentChanged, LanguageChanged, RedFlag, State, TopicViewed, converse
-from .engine.keywords import OPT_IN, OPT_OUT, Lexicon, normalize
-from .engine.redflags import find_red_flag
+from .engine import (CheckinAnswered, ClinicConfirmed, ConsentChanged, Facts, LanguageChanged, RedFlag, Reply,
+                     State, TopicViewed, Turn, converse)
+from .engine.keywords import Lexicon
 from .engine.menu import MenuTree
 from .db import utcnow
 from .models import ConsentEvent, Enrollment, InboundMessage, Subscriber
@@ -44,25 +44,26 @@ class Line:
 
 
 class RecentNumbers:
-    """The language and status this process last saw per number, a bounded map (oldest out
-    first), so a database outage still answers in the person's language and keeps opted-out
-    numbers silent. Per process and best effort: a number not seen here gets the defaults."""
+    """What this process last saw per number (its engine State and whether a clinic would see a
+    red flag), a bounded map (oldest out first), so a database outage still runs the engine on
+    the person's language, consent and safety window. Per process and best effort: a number not
+    seen here is treated as new."""
 
     def __init__(self, size: int = 50_000):
         self.size = size
-        self._seen: dict[str, tuple[str | None, str | None]] = {}
+        self._seen: dict[str, tuple[State, bool]] = {}
 
-    def remember(self, phone: str, locale: str | None, status: str | None) -> None:
+    def remember(self, phone: str, state: State, clinic_sees: bool = False) -> None:
         self._seen.pop(phone, None)
-        self._seen[phone] = (locale, status)
+        self._seen[phone] = (state, clinic_sees)
         if len(self._seen) > self.size:
             try:
                 del self._seen[next(iter(self._seen))]
             except (KeyError, StopIteration, RuntimeError):
                 pass  # another thread trimmed it first
 
-    def get(self, phone: str) -> tuple[str | None, str | None]:
-        return self._seen.get(phone, (None, None))
+    def get(self, phone: str) -> tuple[State, bool]:
+        return self._seen.get(phone, (State(), False))
 
 
 def lock_subscriber(sess: Session, phone: str) -> Subscriber:
@@ -96,7 +97,8 @@ _PREVIOUS_ANSWER = sa.select(InboundMessage.response).where(InboundMessage.sid =
 
 
 _SUBSCRIBERS = Subscriber.__table__
-_STATE_COLUMNS = ("locale", "status", "menu_node", "menu_page", "menu_topic", "menu_item", "last_seen_at")
+_STATE_COLUMNS = ("locale", "status", "menu_node", "menu_page", "menu_topic", "menu_item", "last_seen_at",
+                  "safety", "safety_at")
 
 
 class SubscriberRow:
@@ -219,6 +221,8 @@ def state_of(sub: Subscriber) -> State:
         topic=sub.menu_topic,
         item=sub.menu_item,
         last_seen=sub.last_seen_at,
+        safety=sub.safety,
+        safety_at=sub.safety_at,
     )
 
 
@@ -230,6 +234,8 @@ def apply_state(sub: Subscriber, state: State) -> None:
     sub.menu_topic = state.topic
     sub.menu_item = state.item
     sub.last_seen_at = state.last_seen
+    sub.safety = state.safety
+    sub.safety_at = state.safety_at
 
 
 def record_consent(sess: Session, sub: Subscriber, kind: str, source: str, detail: str,
@@ -247,10 +253,69 @@ def previous_answer(sess: Session, sid: str) -> list[str] | None:
     return None if response is None else json.loads(response or "[]")
 
 
-# Replies a flood never holds back.
-ALWAYS_SENT = frozenset({"stop_confirm", "safety"})
-
 ADVANCED_OPT_OUT = {"STOP": ("opt_out", "opted_out"), "START": ("opt_in", "active")}
+
+
+def always_sent(reply: Reply) -> bool:
+    """Replies a flood never holds back: the opt-out confirmation (the law allows it and the
+    person needs it) and a safety reply (someone in danger may well be texting fast)."""
+    return reply.kind == "safety" or reply.key == "stop_confirm"
+
+
+@dataclass
+class Applying:
+    """What the event handlers of one message work with, inside its transaction."""
+
+    sess: Session
+    line: Line
+    sub: Any  # SubscriberRow on the SMS path, Subscriber on the voice path
+    body: str  # what the person wrote or said
+    now: datetime
+    inbound: dict  # the message log row being written (red_flag, topic, locale)
+    channel: str = "sms"
+    note: str = ""  # added to a clinic task (e.g. "caller ID not verified")
+
+
+def _consent(ctx: Applying, event: ConsentChanged) -> None:
+    record_consent(ctx.sess, ctx.sub, event.kind, event.source, event.keyword, ctx.now, ctx.channel)
+
+
+def _red_flag(ctx: Applying, event: RedFlag) -> None:
+    ctx.inbound["red_flag"] = event.term[:40]
+    ctx.inbound["red_flag_class"] = event.kind
+    clinic_inbound.red_flag(ctx.sess, ctx.sub.id, ctx.sub.status, event, ctx.body, ctx.now, ctx.note)
+
+
+def _topic(ctx: Applying, event: TopicViewed) -> None:
+    ctx.inbound["topic"] = event.topic
+
+
+def _language(ctx: Applying, event: LanguageChanged) -> None:
+    ctx.inbound["locale"] = event.locale
+
+
+def _clinic_confirmed(ctx: Applying, event: ClinicConfirmed) -> None:
+    clinic_inbound.confirm(ctx.sess, ctx.sub, event.word, ctx.now, ctx.line)
+
+
+def _checkin(ctx: Applying, event: CheckinAnswered) -> None:
+    clinic_inbound.checkin_answer(ctx.sess, ctx.sub, event.number, ctx.body, ctx.now)
+
+
+# One handler per engine event type, for SMS, voice and the outage replay alike.
+HANDLERS = {
+    ConsentChanged: _consent,
+    RedFlag: _red_flag,
+    TopicViewed: _topic,
+    LanguageChanged: _language,
+    ClinicConfirmed: _clinic_confirmed,
+    CheckinAnswered: _checkin,
+}
+
+
+def apply_events(ctx: Applying, turn: Turn) -> None:
+    for event in turn.events:
+        HANDLERS[type(event)](ctx, event)
 
 
 def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, now: datetime,
@@ -268,8 +333,9 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
     if sub.previous is not None:
         return json.loads(sub.previous or "[]")
     inbound = {"sid": sid, "subscriber_id": sub.id, "body": body, "received_at": now,
-               "locale": sub.locale, "channel": "sms", "topic": None, "red_flag": None}
+               "locale": sub.locale, "channel": "sms", "topic": None, "red_flag": None, "red_flag_class": None}
     texts: list[str] = []
+    facts, turn = Facts(), Turn(State())
 
     aoo = (opt_out_type or "").strip().upper()
     if aoo:
@@ -281,30 +347,18 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
         if aoo == "START":  # Twilio treats YES as START: it may be a clinic enrollment's YES
             clinic_inbound.advanced_opt_in(sess, sub, body, now, line)
         sub.last_seen_at = now
-    elif (clinic_texts := clinic_inbound.intercept(sess, sub, body, now, line)) is not None:
-        texts = clinic_texts  # YES to a clinic enrollment, or a check-in answer
     else:
         before = state_of(sub) if line.trials is None else line.trials.load(sess, sub, state_of(sub), body)
-        turn = converse(before, body, now, line.tree, line.lexicon, expiry=line.expiry)
+        facts = clinic_inbound.facts(sess, sub, now, line)
+        turn = converse(before, body, now, line.tree, line.lexicon, expiry=line.expiry, facts=facts)
         apply_state(sub, turn.state)
         if line.trials is not None:
             line.trials.save(sess, sub, before, turn.state, now)
-        for event in turn.events:
-            if isinstance(event, ConsentChanged):
-                record_consent(sess, sub, event.kind, event.source, event.keyword, now)
-            elif isinstance(event, RedFlag):
-                inbound["red_flag"] = event.term[:40]
-                clinic_inbound.red_flag(sess, sub.id, body, event.term, now)
-            elif isinstance(event, TopicViewed):
-                inbound["topic"] = event.topic
-            elif isinstance(event, LanguageChanged):
-                inbound["locale"] = event.locale
+        apply_events(Applying(sess, line, sub, body, now, inbound), turn)
         replies = turn.replies
         if flooding(line, sub):
-            # Keep the state and consent changes, drop the replies, except the opt-out
-            # confirmation (the law allows it and the person needs it) and the safety reply
-            # (someone in danger may well be texting fast).
-            replies = tuple(r for r in replies if r.key in ALWAYS_SENT)
+            # Keep the state and consent changes, drop the replies but the ones always sent.
+            replies = tuple(r for r in replies if always_sent(r))
         texts = []
         for reply in replies:
             if reply.kind == "trials" and line.trials is not None:
@@ -319,7 +373,8 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
     inbound["response"] = json.dumps(texts, ensure_ascii=False)
     store(sess, sub, inbound)  # the unique sid is checked here
     if line.recent is not None:
-        line.recent.remember(phone, sub.locale, sub.status)
+        confirmed = facts.clinic_sees or any(isinstance(e, ClinicConfirmed) for e in turn.events)
+        line.recent.remember(phone, state_of(sub), confirmed)
     return texts
 
 
@@ -339,68 +394,79 @@ def store(sess: Session, sub: SubscriberRow, inbound: dict) -> None:
         conn.execute(_INSERT_INBOUND, inbound)
 
 
-def fallback_texts(line: Line, phone: str, body: str) -> list[str]:
+# What the outage path may send: the rest waits until the person tries again.
+def _sent_in_outage(reply: Reply) -> bool:
+    return always_sent(reply)
+
+
+def fallback_texts(line: Line, phone: str, body: str, now: datetime) -> list[str]:
     """What to answer when the database cannot be reached (nothing here touches it).
 
-    What this process last saw of the number (line.recent) gives the language and whether it
-    opted out. The text itself is spooled and recorded later by record_missed_sms, so an opt-out
-    can already be confirmed (and later texts meet silence); a red flag gets the safety reply; an
-    opted-out number hears nothing. Everything else gets the apology, in the person's language
-    where we can tell it.
+    The engine runs on what this process last saw of the number (line.recent), so every rule
+    holds as it would live: an opt-out is confirmed, an opted-out number hears nothing, a red
+    flag gets its safety reply, a "yes" right after one gets it again. Everything else gets the
+    apology, in the person's language where we can tell it. The text itself is spooled and
+    recorded later by record_missed_sms.
     """
-    locale, status = line.recent.get(phone) if line.recent is not None else (None, None)
-    locale = locale or line.lexicon.keyword_locale(body) or line.lexicon.language_named(body) or "en"
-    if locale not in line.renderer.enabled_locales:
-        locale = "en"
-    kind = line.lexicon.classify(body, locale)
-    if status == "opted_out":
-        if kind == OPT_IN and line.recent is not None:
-            line.recent.remember(phone, locale, "active")
-            return [line.renderer.render_text("apology", locale)]  # START is kept; the menu waits
-        return []
-    if kind == OPT_OUT:
-        if line.recent is not None:
-            line.recent.remember(phone, locale, "opted_out")
-        return [line.renderer.render_text("stop_confirm", locale)]
-    texts = []
-    if find_red_flag(body, line.lexicon):
-        texts.append(line.renderer.render_text("safety", locale))
-    texts.append(line.renderer.render_text("apology", locale))
-    return texts
+    recent = line.recent if line.recent is not None else RecentNumbers(0)
+    state, clinic_sees = recent.get(phone)
+    if state.locale not in line.renderer.enabled_locales:
+        state = replace(state, locale="en")
+    turn = converse(state, body, now, line.tree, line.lexicon, expiry=line.expiry,
+                    facts=Facts(clinic_sees=clinic_sees))
+    after = turn.state
+    if line.recent is not None:
+        # Keep what the engine decided about consent, language and safety; not the menu position.
+        recent.remember(phone, replace(state, status=after.status, locale=after.locale, safety=after.safety,
+                                       safety_at=after.safety_at), clinic_sees)
+    if state.status == "opted_out" and turn.state.status == "opted_out":
+        return []  # silence, as live
+    locale = turn.state.locale if turn.state.locale in line.renderer.enabled_locales else "en"
+    kept = [line.renderer.render(r, locale) for r in turn.replies if _sent_in_outage(r)]
+    if not any(r.key == "stop_confirm" for r in turn.replies):
+        kept.append(line.renderer.render_text("apology", locale))  # START too: the menu waits
+    return kept
+
+
+# On replay only what must not be lost is applied: consent changes the person asked for and red
+# flags (their clinic's urgent task). First-contact consent is not: the person got the apology,
+# not the welcome, so their next text is still their first contact.
+def _replayed(event) -> bool:
+    if isinstance(event, ConsentChanged):
+        return event.source != "sms_first_contact"
+    return isinstance(event, RedFlag)
 
 
 def record_missed_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, now: datetime,
                       answered: list[str], opt_out_type: str | None = None) -> bool:
     """Record a text that was answered by fallback_texts while the database was down.
 
-    Applies what must not be lost: an opt-out or opt-in keyword (or Twilio's OptOutType), a red
-    flag from an enrolled patient (the clinic's urgent task), and the message log row with the
-    answer that was given. The menu position is left alone: the person was asked to try again.
-    Returns False when the sid is stored already (replayed before, or redelivered live).
+    The engine runs on the stored state, as live; of what it decides, the consent changes the
+    person asked for (or Twilio's OptOutType), red flags (the clinic's urgent task) and the
+    safety window are applied, with the message log row holding the answer that was given. The
+    menu position is left alone: the person was asked to try again. Returns False when the sid
+    is stored already (replayed before, or redelivered live).
     """
     body = body.replace("\x00", "")[:1600]
     sub = lock_subscriber_row(sess, phone, sid, now - line.flood_window)
     if sub.previous is not None:
         return False
     inbound = {"sid": sid, "subscriber_id": sub.id, "body": body, "received_at": now, "locale": sub.locale,
-               "channel": "sms", "topic": None, "red_flag": None,
+               "channel": "sms", "topic": None, "red_flag": None, "red_flag_class": None,
                "response": json.dumps(answered, ensure_ascii=False)}
     aoo = (opt_out_type or "").strip().upper()
-    kind = line.lexicon.classify(body, sub.locale or "en")
     if aoo in ADVANCED_OPT_OUT:
-        change, source, detail = ADVANCED_OPT_OUT[aoo], "twilio_advanced_opt_out", aoo
-    elif kind == OPT_OUT:
-        change, source, detail = ADVANCED_OPT_OUT["STOP"], "sms_keyword", normalize(body)
-    elif kind == OPT_IN and sub.status == "opted_out":
-        change, source, detail = ADVANCED_OPT_OUT["START"], "sms_keyword", normalize(body)
+        change = ADVANCED_OPT_OUT[aoo]
+        if sub.status != change[1]:
+            record_consent(sess, sub, change[0], "twilio_advanced_opt_out", aoo, now)
+            sub.status = change[1]
     else:
-        change = None
-    if change and sub.status != change[1]:
-        record_consent(sess, sub, change[0], source, detail, now)
-        sub.status = change[1]
-    flag = find_red_flag(body, line.lexicon)
-    if flag and sub.status != "opted_out":
-        inbound["red_flag"] = flag[:40]
-        clinic_inbound.red_flag(sess, sub.id, body, flag, now)
+        facts = clinic_inbound.facts(sess, sub, now, line)
+        turn = converse(state_of(sub), body, now, line.tree, line.lexicon, expiry=line.expiry, facts=facts)
+        kept = Turn(turn.state, (), tuple(e for e in turn.events if _replayed(e)))
+        if any(isinstance(e, ConsentChanged) for e in kept.events):
+            sub.status = turn.state.status
+        sub.safety, sub.safety_at = turn.state.safety, turn.state.safety_at
+        apply_events(Applying(sess, line, sub, body, now, inbound), kept)
     store(sess, sub, inbound)
     return True

@@ -29,6 +29,9 @@ class Subscriber(Base):
     menu_topic: Mapped[str | None] = mapped_column(sa.String(40))
     menu_item: Mapped[int | None]
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The red-flag class of the last safety reply and when it went out (engine rule 3).
+    safety: Mapped[str | None] = mapped_column(sa.String(12))
+    safety_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -77,7 +80,8 @@ class InboundMessage(Base):
     body: Mapped[str] = mapped_column(sa.Text, default="")
     locale: Mapped[str] = mapped_column(sa.String(10), default="en")
     topic: Mapped[str | None] = mapped_column(sa.String(40))  # topic asked about, for the dashboard
-    red_flag: Mapped[str | None] = mapped_column(sa.String(40))
+    red_flag: Mapped[str | None] = mapped_column(sa.String(40))  # the term that matched
+    red_flag_class: Mapped[str | None] = mapped_column(sa.String(12))  # emergency | crisis | urgent
     response: Mapped[str] = mapped_column(sa.Text, default="")  # the TwiML we answered
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
@@ -248,6 +252,8 @@ class FollowUpTask(Base):
     kind: Mapped[str] = mapped_column(sa.String(20))  # side_effects | call_me | red_flag
     urgent: Mapped[bool] = mapped_column(default=False)
     body: Mapped[str] = mapped_column(sa.Text, default="")  # what the patient wrote
+    red_flag_class: Mapped[str | None] = mapped_column(sa.String(12))  # emergency | crisis | urgent
+    red_flag_words: Mapped[str | None] = mapped_column(sa.String(200))  # the words that said so
     status: Mapped[str] = mapped_column(sa.String(8), default="open", index=True)  # open | closed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -371,6 +377,8 @@ class CallSession(Base):
     item: Mapped[int | None]
     retries: Mapped[int] = mapped_column(default=0)  # no input / invalid input in a row
     texts_sent: Mapped[int] = mapped_column(default=0)  # "press 9" hand-offs queued on this call
+    # "<class>:<clinic|nobody>" while the call is on a safety reply (said again for *, any key).
+    safety: Mapped[str | None] = mapped_column(sa.String(20))
     # The last step answered (the ?step= of its URL) and the TwiML we answered it with: a Twilio
     # retry of that request gets the same answer instead of moving the call on twice.
     last_step: Mapped[int | None]

@@ -20,17 +20,20 @@ from datetime import datetime
 from typing import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..clinics import inbound as clinic_inbound
 from ..conversation import subscriber_id_for
 from ..db import insert_once
-from ..models import InboundMessage
+from ..engine import RedFlag
+from ..models import InboundMessage, Subscriber
 
 STEP = "step"  # the query parameter
 _STEP_VALUE = re.compile(r"[0-9]{1,6}")  # more steps than a call (at most 24 hours) can take
 SID_LENGTH = 64  # inbound_messages.sid
 _INSERT_ONCE = insert_once(InboundMessage, "sid")  # per dialect
+_STATUS = sa.select(Subscriber.status).where(Subscriber.id == sa.bindparam("id"))
 
 
 def step_of(args: Mapping[str, str]) -> int:
@@ -57,7 +60,7 @@ def step_sid(call_sid: str, step: int) -> str:
 
 
 def record_step(sess: Session, *, call_sid: str, step: int, phone: str | None, locale: str, said: str,
-                now: datetime, topic: str | None = None, red_flag: str | None = None,
+                now: datetime, topic: str | None = None, red_flag: RedFlag | None = None,
                 answer: Iterable[str] = ()) -> None:
     """Log one step of a call, once: a retried request (same CallSid and step) writes nothing.
 
@@ -68,7 +71,8 @@ def record_step(sess: Session, *, call_sid: str, step: int, phone: str | None, l
     """
     subscriber_id = subscriber_id_for(sess, phone) if phone else None
     row = {"sid": step_sid(call_sid, step), "subscriber_id": subscriber_id, "channel": "voice",
-           "body": said, "locale": locale, "topic": topic, "red_flag": red_flag[:40] if red_flag else None,
+           "body": said, "locale": locale, "topic": topic, "red_flag": red_flag.term[:40] if red_flag else None,
+           "red_flag_class": red_flag.kind if red_flag else None,
            "response": json.dumps(list(answer), ensure_ascii=False), "received_at": now}
     # ON CONFLICT: two deliveries of one step may race (the trials search holds no call lock).
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT that did nothing.
@@ -77,6 +81,7 @@ def record_step(sess: Session, *, call_sid: str, step: int, phone: str | None, l
     if red_flag and subscriber_id is not None and written:
         # As for a text: an urgent task for every clinic with this patient in an active series
         # (once: a retried request wrote nothing above).
-        clinic_inbound.red_flag(sess, subscriber_id, said, red_flag, now)
+        status = sess.scalar(_STATUS, {"id": subscriber_id})
+        clinic_inbound.red_flag(sess, subscriber_id, status, red_flag, said, now)
 
 

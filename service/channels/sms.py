@@ -75,11 +75,12 @@ def inbound_sms():
 def _fallback(line, sid: str, phone: str, body: str, opt_out_type: str | None) -> list[str]:
     """The answer without a database, and the text kept on disk until it can be recorded
     (service/spool.py): an opt-out sent during an outage is still honoured."""
-    texts = [] if opt_out_type else fallback_texts(line, phone, body)
+    now = current_app.extensions["clock"]()
+    texts = [] if opt_out_type else fallback_texts(line, phone, body, now)
     try:
         spool_sms(current_app._get_current_object(), {
             "sid": sid, "phone": phone, "body": body, "opt_out_type": opt_out_type,
-            "received_at": current_app.extensions["clock"]().isoformat(), "answered": texts})
+            "received_at": now.isoformat(), "answered": texts})
     except Exception:
         # The disk failed too: say nothing that promises the opt-out was kept.
         log.exception("sms webhook could not spool %s (sid %s)", mask(phone), sid)

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 from ..content.voice import (KEY_END, KEY_LANG, KEY_MENU, KEY_MORE_LANGS, KEY_NEXT, KEY_REPEAT, KEY_TEXT,
                              KEY_TRIALS, LANGS_PER_PAGE, MAX_TEXTS_PER_CALL, VOICES, RecordedPrompts, Utterance,
                              VoiceRenderer, language_page)
+from ..clinics import inbound as clinic_inbound
 from ..conversation import Line, lock_subscriber, record_consent
 from ..db import insert_once
-from ..engine import State, TopicViewed, converse
+from ..engine import Facts, RedFlag, State, TopicViewed, converse
 from ..engine import keywords as kw
-from ..engine.redflags import find_red_flag
 from ..models import CallSession, OutboundMessage, Subscriber
 from ..outbound import enqueue
 from .call_log import record_step
@@ -46,7 +46,7 @@ class Noted:
     """What a step puts in the message log (service/channels/call_log.py)."""
 
     topic: str | None = None  # a topic's list or one of its parts was heard
-    red_flag: str | None = None  # a red-flag phrase was said
+    red_flag: RedFlag | None = None  # a red flag was said
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,15 @@ class VoiceLine:
         if call.node == LANG:
             return self._choose_language(sess, call, key)
         if not key and speech.strip():
-            return self._heard(call, speech, now)
+            return self._heard(sess, call, speech, now)
+        if call.safety:
+            # On a safety reply: 0 leaves it for the main menu, # ends the call, and any other
+            # key says it again (a "yes" is never an answer to it).
+            if key != KEY_MENU:
+                return self._gather(call, self._node_lines(call))
+            call.safety = None
+            self._move(call, MAIN)
+            return self._gather(call, self._node_lines(call))
         if call.node == MAIN and key == KEY_LANG and len(self.offered) > 1:
             self._move(call, LANG)
             return self._gather(call, self._node_lines(call))
@@ -179,13 +187,27 @@ class VoiceLine:
             return None
         return str(number) if 1 <= number <= len(self.line.tree.items(call.topic)) else None
 
-    def _heard(self, call: CallSession, speech: str, now: datetime) -> Outcome:
-        flag = find_red_flag(speech, self.line.lexicon)
-        if flag:
+    def _heard(self, sess: Session, call: CallSession, speech: str, now: datetime) -> Outcome:
+        """Speech goes to the engine first, as a text would: a red flag said aloud gets the
+        safety reply of its class, and then only the offer to hear it again (no menu)."""
+        sees = self._clinic_sees(sess, call)
+        turn = converse(state_of(call), speech, now, self.line.tree, self.line.lexicon, expiry=self.line.expiry,
+                        facts=Facts(clinic_sees=sees))
+        flag = next((e for e in turn.events if isinstance(e, RedFlag)), None)
+        safety = next((r for r in turn.replies if r.kind == "safety"), None)
+        if flag is not None and safety is not None:
             call.retries = 0
-            outcome = self._gather(call, [self.renderer.line(call.locale, "safety"), *self._prompt_lines(call)])
-            return replace(outcome, noted=Noted(red_flag=flag))
+            call.safety = f"{safety.key}:{dict(safety.params)['seen_by']}"
+            return replace(self._gather(call, self._node_lines(call)), noted=Noted(red_flag=flag))
+        if call.safety:
+            return self._gather(call, self._node_lines(call))  # anything else: the safety reply again
         return self._walk(call, self._understand(call, speech), now)
+
+    def _clinic_sees(self, sess: Session, call: CallSession) -> bool:
+        if not call.phone:
+            return False
+        row = sess.execute(_SUBSCRIBER_STATUS, {"phone": call.phone}).first()
+        return row is not None and clinic_inbound.clinic_sees(sess, row.id, row.status)
 
     def _understand(self, call: CallSession, speech: str) -> list[str]:
         """Spoken words -> engine messages: a menu word, a number, or a topic or part by name."""
@@ -243,6 +265,9 @@ class VoiceLine:
 
     def _node_lines(self, call: CallSession) -> list[Utterance]:
         """Everything for where the caller is: said on arrival and again for *."""
+        if call.safety:
+            kind, seen_by = call.safety.split(":")
+            return self.renderer.safety(call.locale, kind, seen_by)
         if call.node == ITEM:
             return [self.renderer.item_text(call.locale, call.topic, call.item), *self._prompt_lines(call)]
         return self._prompt_lines(call)
@@ -250,6 +275,8 @@ class VoiceLine:
     def _prompt_lines(self, call: CallSession) -> list[Utterance]:
         """The choices where the caller is: said again after silence or a wrong key."""
         r, locale = self.renderer, call.locale
+        if call.safety:
+            return [r.line(locale, "voice_safety_repeat")]
         if call.node == LANG:
             return r.language_menu(self.offered, call.page)
         if call.node == TOPIC:
@@ -341,6 +368,7 @@ def state_of(call: CallSession) -> State:
 
 
 _STORED_LOCALE = sa.select(Subscriber.locale).where(Subscriber.phone == sa.bindparam("phone"))  # built once
+_SUBSCRIBER_STATUS = sa.select(Subscriber.id, Subscriber.status).where(Subscriber.phone == sa.bindparam("phone"))
 _CALL_FOR_UPDATE = sa.select(CallSession).where(CallSession.call_sid == sa.bindparam("sid")).with_for_update()
 
 

@@ -1,12 +1,13 @@
-"""What an enrolled patient's texts mean to their clinic.
+"""What an enrolled patient's texts mean to their clinic: facts for the engine, and its events.
 
-Called from service.conversation.handle_sms inside the webhook's transaction, with the
-subscriber row locked:
-- `intercept` runs before the conversation engine and answers YES to a pending enrollment and
-  a check-in answer (1, 2, 3) while a check-in is open; anything else goes to the engine.
-- `red_flag` runs after the engine and gives each clinic enrolling the patient an urgent task.
-- `advanced_opt_in` confirms pending enrollments when Twilio's Advanced Opt-Out already answered.
-Most texts are neither, so the common case costs no query.
+The conversation engine (service/engine/conversation.py) decides what a text means; this module
+reads what the engine needs to know about a number's clinics (`facts`) and carries out the
+engine's clinic events inside the webhook's transaction, with the subscriber row locked:
+- `confirm`: YES to the enrollment whose confirmation the person received;
+- `checkin_answer`: 1, 2 or 3 to an open check-in;
+- `red_flag`: an urgent task, marked with its class, for each clinic that confirmed the patient;
+- `advanced_opt_in`: confirms pending enrollments when Twilio's Advanced Opt-Out already answered.
+A number no clinic enrolled costs no query.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..engine import Facts, RedFlag
 from ..engine import keywords as kw
 from ..models import Clinic, ConsentEvent, Enrollment, EnrollmentMessage, FollowUpTask, OutboundMessage, Subscriber
 from .enroll import audit
@@ -24,18 +26,6 @@ from .series import load_series
 
 CHECKIN_ANSWERS = {1: ("checkin_fine", None), 2: ("checkin_side", "side_effects"), 3: ("checkin_call", "call_me")}
 SENT = ("sending", "sent", "delivered")
-
-
-def intercept(sess: Session, sub: Subscriber, body: str, now: datetime, line) -> list[str] | None:
-    """Reply texts when this message is for a clinic enrollment, else None (the engine answers)."""
-    if sub.status == "opted_out":
-        return None  # only the engine's START handling applies; their enrollments were stopped
-    if line.lexicon.classify(body, sub.locale) == kw.OPT_IN:
-        return _confirm(sess, sub, body, now, line)
-    number = kw.choice_number(body)
-    if number in CHECKIN_ANSWERS:
-        return _checkin_answer(sess, sub, number, body, now, line)
-    return None
 
 
 def _awaiting(sess: Session, sub: Subscriber, now: datetime) -> list[Enrollment]:
@@ -55,15 +45,28 @@ def _activate_all(sess: Session, sub: Subscriber, pending: list[Enrollment], wor
     sub.last_seen_at = now
 
 
-def _confirm(sess: Session, sub: Subscriber, body: str, now: datetime, line) -> list[str] | None:
+def facts(sess: Session, sub: Subscriber, now: datetime, line) -> Facts:
+    """What the engine must know about this number's clinics (nothing when none enrolled it)."""
+    enrolled = getattr(sub, "has_enrollment", None)  # read with the SMS path's row lock
+    if enrolled is None:
+        enrolled = sess.execute(_ENROLLED, {"sub": sub.id}).first() is not None
+    if not enrolled:
+        return Facts()
     pending = _awaiting(sess, sub, now)
-    if not pending:
-        return None  # an ordinary START/YES: the engine confirms the opt-in
-    _activate_all(sess, sub, pending, body, now, line)
-    locale = pending[0].locale
-    sub.locale = locale
-    sub.menu_node, sub.menu_page, sub.menu_topic, sub.menu_item = "main", 0, None, None
-    return [line.renderer.catalog.get(locale, "series.welcome")]
+    open_ = _open_checkins(sess, sub, now)
+    checkin_clinic = clinic_label(sess.get(Clinic, open_[0].clinic_id)) if open_ else None
+    return Facts(clinic_pending_locale=pending[0].locale if pending else None, checkin_clinic=checkin_clinic,
+                 clinic_sees=clinic_sees(sess, sub.id, sub.status))
+
+
+def clinic_sees(sess: Session, subscriber_id: int, status: str | None) -> bool:
+    """Whether a red flag from this number makes a clinic task (so the reply may say so)."""
+    return bool(_red_flag_targets(sess, subscriber_id, status))
+
+
+def confirm(sess: Session, sub: Subscriber, word: str, now: datetime, line) -> None:
+    """The engine's ClinicConfirmed: activate what awaits this YES (its reply is the engine's)."""
+    _activate_all(sess, sub, _awaiting(sess, sub, now), word, now, line)
 
 
 def advanced_opt_in(sess: Session, sub: Subscriber, word: str, now: datetime, line) -> None:
@@ -104,29 +107,40 @@ def _open_checkins(sess: Session, sub: Subscriber, now: datetime) -> list[Enroll
     return list(sess.scalars(_OPEN_CHECKINS, {"sub": sub.id, "since": since, "now": now}))
 
 
-def _checkin_answer(sess: Session, sub: Subscriber, number: int, body: str, now: datetime, line) -> list[str] | None:
-    open_ = _open_checkins(sess, sub, now)
-    if not open_:
-        return None
-    key, task_kind = CHECKIN_ANSWERS[number]
-    for enrollment in open_:
+def checkin_answer(sess: Session, sub: Subscriber, number: int, body: str, now: datetime) -> None:
+    """The engine's CheckinAnswered: record the answer; 2 and 3 make a task for the clinic."""
+    _, task_kind = CHECKIN_ANSWERS[number]
+    for enrollment in _open_checkins(sess, sub, now):
         enrollment.checkin_answer = number
         enrollment.checkin_answered_at = now
         if task_kind:
             sess.add(FollowUpTask(clinic_id=enrollment.clinic_id, enrollment_id=enrollment.id, kind=task_kind,
                                   urgent=False, body=body[:500], status="open", created_at=now))
         audit(sess, enrollment.clinic_id, "patient", "checkin", now, enrollment.id, f"answered {number}")
-    sub.last_seen_at = now
-    clinic = sess.get(Clinic, open_[0].clinic_id)
-    return [line.renderer.catalog.get(sub.locale, f"series.{key}", clinic=clinic_label(clinic))]
 
 
-def red_flag(sess: Session, subscriber_id: int, body: str, term: str, now: datetime) -> int:
-    """An urgent task for every clinic that has this patient in an active series."""
-    enrollments = sess.scalars(sa.select(Enrollment).where(
-        Enrollment.subscriber_id == subscriber_id, Enrollment.status == "active")).all()
+def _red_flag_targets(sess: Session, subscriber_id: int, status: str | None) -> list[Enrollment]:
+    """The enrollments whose clinic must hear of a red flag: each one the patient confirmed and
+    is still in; after an opt-out (which stopped them), the ones it stopped: the clinic still
+    cares for the patient though the line may no longer text them (medical.md section 6)."""
+    live = Enrollment.status == "active"
+    if status == "opted_out":
+        live = sa.or_(live, sa.and_(Enrollment.status == "stopped", Enrollment.ended_reason == "opted_out"))
+    return list(sess.scalars(sa.select(Enrollment).where(
+        Enrollment.subscriber_id == subscriber_id, Enrollment.confirmed_at.is_not(None), live)
+        .order_by(Enrollment.id)))
+
+
+def red_flag(sess: Session, subscriber_id: int, status: str | None, flag: RedFlag, body: str, now: datetime,
+             note: str = "") -> int:
+    """An urgent task, marked with the red flag's class and words, for every clinic that must
+    hear of it (_red_flag_targets); returns how many. `note` is added to the task (e.g. that a
+    caller's number was not verified)."""
+    enrollments = _red_flag_targets(sess, subscriber_id, status)
     for enrollment in enrollments:
         sess.add(FollowUpTask(clinic_id=enrollment.clinic_id, enrollment_id=enrollment.id, kind="red_flag",
-                              urgent=True, body=body[:500], status="open", created_at=now))
-        audit(sess, enrollment.clinic_id, "patient", "red_flag", now, enrollment.id, f"red flag: {term}")
+                              urgent=True, body=(body + (f" [{note}]" if note else ""))[:500], status="open",
+                              created_at=now, red_flag_class=flag.kind, red_flag_words=flag.words[:200]))
+        audit(sess, enrollment.clinic_id, "patient", "red_flag", now, enrollment.id,
+              f"red flag ({flag.kind}): {flag.term}")
     return len(enrollments)

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from ..engine import Reply
 from .catalog import Catalog
+from .safety import CLASSES, SAFETY_NOTES, safety_strings
+
+
+def safety_text(catalog: Catalog, locale: str, kind: str, seen_by: str) -> str:
+    """The safety reply for a red-flag class, with who will see the message, as one text."""
+    return " ".join(catalog.string(locale, name) for name in safety_strings(locale, kind, seen_by))
 
 
 class SmsRenderer:
@@ -27,6 +33,10 @@ class SmsRenderer:
             if reply.key == "welcome":  # content shows its "reviewed as of" date up front
                 text += "\n" + cat.string(locale, "reviewed", date=cat.reviewed_as_of(locale))
             return text
+        if reply.kind == "safety":
+            return safety_text(cat, locale, reply.key, dict(reply.params)["seen_by"])
+        if reply.kind == "clinic":
+            return cat.get(locale, reply.key, **dict(reply.params))
         if reply.kind == "main_menu":
             return self.main_menu(locale, reply.page)
         if reply.kind == "topic_menu":
@@ -83,9 +93,11 @@ class SmsRenderer:
     def all_texts(self, locale: str):
         """Every distinct SMS the line can send in a locale: (label, kind, text). For checks."""
         yield from self.tour_texts(locale)
-        for name in ("welcome", "hint", "help", "stop_confirm", "start_confirm", "safety",
-                     "apology", "lang_set"):
+        for name in ("welcome", "hint", "help", "stop_confirm", "start_confirm", "apology", "lang_set"):
             yield name, "text", self.render(Reply("text", key=name), locale)
+        for kind in CLASSES:
+            for seen_by in SAFETY_NOTES:
+                yield f"safety {kind} ({seen_by})", "text", safety_text(self.catalog, locale, kind, seen_by)
         yield "language menu", "menu", self.render(Reply("lang_menu"), locale)
         from ..trials.compose import Composer  # the trials texts that need no study data
 

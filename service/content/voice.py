@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog import Catalog
+from .safety import CLASSES, SAFETY_NOTES, safety_strings
 from .source import string_key
 
 # The keypad, the same on every menu (docs/voice.md). Digits 1..page_size pick from a list.
@@ -124,6 +125,11 @@ class VoiceRenderer:
         topic = self.content.topic(topic_id)
         return self._spoken(locale, topic.voice_label_key, topic.label_key).text
 
+    def safety(self, locale: str, kind: str, seen_by: str) -> list[Utterance]:
+        """The safety reply, said as it is texted, then how to hear it again (no menu)."""
+        return [*(self.line(locale, name) for name in safety_strings(locale, kind, seen_by)),
+                self.line(locale, "voice_safety_repeat")]
+
     def welcome(self, locale: str) -> list[Utterance]:
         date = self.catalog.reviewed_as_of(locale)
         return [self.line(locale, "voice_welcome"), self.line(locale, "voice_reviewed", date=date),
@@ -193,8 +199,11 @@ class VoiceRenderer:
             for page in range(-(-len(offered) // LANGS_PER_PAGE)):
                 yield from (u for u in self.language_menu(offered, page) if u.locale == locale)
         for name in ("voice_texted", "voice_opted_out", "voice_no_text", "voice_no_input",
-                     "voice_invalid", "voice_goodbye", "voice_apology", "safety"):
+                     "voice_invalid", "voice_goodbye", "voice_apology", "voice_safety_repeat"):
             yield self.line(locale, name)
+        for kind in CLASSES:
+            for seen_by in SAFETY_NOTES:
+                yield from self.safety(locale, kind, seen_by)
         yield self.line(locale, "voice_text_limit", count=MAX_TEXTS_PER_CALL)
 
 

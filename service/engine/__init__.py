@@ -4,10 +4,14 @@ Nothing here imports Flask, Twilio or the database. Channel adapters (service/ch
 their input, call `converse`, persist the state and events, and render replies.
 """
 
-from .conversation import Reply, State, Turn, converse
-from .events import ConsentChanged, LanguageChanged, RedFlag, TopicViewed
+from .conversation import NO_FACTS, Facts, Reply, State, Turn, converse
+from .events import CheckinAnswered, ClinicConfirmed, ConsentChanged, LanguageChanged, RedFlag, TopicViewed
 
 __all__ = [
+    "CheckinAnswered",
+    "ClinicConfirmed",
+    "Facts",
+    "NO_FACTS",
     "ConsentChanged",
     "LanguageChanged",
     "RedFlag",

@@ -1,8 +1,20 @@
 """One turn of an SMS (or voice) conversation.
 
-`converse(state, text, now, tree)` is pure: the same arguments always give the same Turn. The
-order of the checks is the compliance order: an opted-out number hears nothing but its opt-in
-confirmation; opt-out and help win over any menu; red flags win over navigation.
+`converse(state, text, now, tree, lexicon, facts)` is pure: the same arguments always give the
+same Turn. The rules, in order (the first that applies decides):
+
+1. Opted out: only an opt-in keyword gets a reply (the opt-in confirmation). A red flag is still
+   noted (a clinic that enrolled the person gets an urgent task) but nothing is sent: carriers
+   block texts to a number that opted out.
+2. Opt-out (STOP in any language) always wins: compliance.
+3. Within SAFETY_WINDOW of a safety reply, a "yes" in any language (or an opt-in keyword) is
+   never consent, a clinic confirmation or a menu choice: it gets the same safety reply again.
+4. A red flag gets the safety reply for its class (emergency, crisis, urgent) at once, in any
+   menu state and as a first message, before any welcome.
+5. A clinic's pending confirmation takes YES; an open clinic check-in takes 1, 2 or 3.
+6. A first message records first-contact consent and gets the welcome (and the language it was
+   written in, when it is a greeting or keyword of one).
+7. HELP, an opt-in keyword, LANG and a language's name, TRIALS, then menus and paging.
 """
 
 from __future__ import annotations
@@ -12,9 +24,8 @@ from datetime import datetime, timedelta
 
 from . import keywords as kw
 from . import trials as trials_args
-from .events import ConsentChanged, LanguageChanged, RedFlag, TopicViewed
+from .events import CheckinAnswered, ClinicConfirmed, ConsentChanged, LanguageChanged, RedFlag, TopicViewed
 from .menu import MenuTree
-from .redflags import find_red_flag
 
 NEW = "new"
 ACTIVE = "active"
@@ -27,6 +38,10 @@ LANG_MENU = "lang"
 TRIALS = "trials"  # after a TRIALS reply: MORE pages the trials list
 
 DEFAULT_EXPIRY = timedelta(minutes=30)
+# After a safety reply, a "yes" for this long is an answer to it, never consent (rule 3).
+SAFETY_WINDOW = timedelta(minutes=30)
+# A clinic check-in's answers and the reply each gets (messages/series.toml).
+CHECKIN_REPLIES = {1: "series.checkin_fine", 2: "series.checkin_side", 3: "series.checkin_call"}
 
 
 @dataclass(frozen=True)
@@ -44,14 +59,31 @@ class State:
     trials_zip: str | None = None
     trials_subtype: str | None = None
     trials_page: int = 0
+    # The class of the last safety reply and when it went out (rule 3).
+    safety: str | None = None
+    safety_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the caller read from storage that the rules need; the engine reads nothing itself."""
+
+    clinic_pending_locale: str | None = None  # a clinic's confirmation was sent and awaits YES
+    checkin_clinic: str | None = None  # a clinic's check-in went out and awaits 1-3 (its name)
+    clinic_sees: bool = False  # a clinic that confirmed this person gets a task for a red flag
+
+
+NO_FACTS = Facts()
 
 
 @dataclass(frozen=True)
 class Reply:
     """Something to say. Wording is chosen by the renderer from the catalog, per channel."""
 
-    kind: str  # "text" | "main_menu" | "topic_menu" | "item" | "lang_menu" | "trials"
-    key: str | None = None  # for kind "text": the string name in messages/strings.toml
+    kind: str  # "text" | "safety" | "clinic" | "main_menu" | "topic_menu" | "item" | "lang_menu" | "trials"
+    # "text": the string name in messages/strings.toml; "safety": the red-flag class;
+    # "clinic": the catalog key of a clinic text (messages/series.toml)
+    key: str | None = None
     topic: str | None = None
     item: int | None = None
     page: int = 0
@@ -73,6 +105,11 @@ def main_menu(page: int = 0) -> Reply:
     return Reply("main_menu", page=page)
 
 
+def safety(kind: str, clinic_sees: bool) -> Reply:
+    """The safety reply for a red-flag class; it says whether a clinic will see the message."""
+    return Reply("safety", key=kind, params=(("seen_by", "clinic" if clinic_sees else "nobody"),))
+
+
 def converse(
     state: State,
     message: str,
@@ -81,8 +118,9 @@ def converse(
     lexicon: kw.Lexicon,
     *,
     expiry: timedelta = DEFAULT_EXPIRY,
+    facts: Facts = NO_FACTS,
 ) -> Turn:
-    """Answer one inbound message."""
+    """Answer one inbound message (the rules in order: see the module docstring)."""
     seen = replace(state, last_seen=now)
     detected = None
     if state.status == NEW:
@@ -93,22 +131,43 @@ def converse(
         else:
             detected = None
     kind = lexicon.classify(message, seen.locale)
+    flag = lexicon.red_flag(message)
 
-    if state.status == OPTED_OUT:
+    if state.status == OPTED_OUT:  # rule 1
         if kind == kw.OPT_IN:
             back = replace(seen, status=ACTIVE, node=MAIN, page=0, topic=None, item=None)
             return Turn(back, (text("start_confirm"), main_menu()),
                         (ConsentChanged("opt_in", kw.normalize(message), "sms_keyword"),))
-        return Turn(seen)  # silence: nothing but an opt-in keyword gets a reply
+        return Turn(seen, (), (RedFlag.of(flag),) if flag else ())
 
-    if kind == kw.OPT_OUT:
+    if kind == kw.OPT_OUT:  # rule 2
         out = replace(seen, status=OPTED_OUT, node=MAIN, page=0, topic=None, item=None)
         return Turn(out, (text("stop_confirm"),),
                     (ConsentChanged("opt_out", kw.normalize(message), "sms_keyword"),))
 
+    if (flag is None and state.safety and state.safety_at is not None and state.status != NEW
+            and now - state.safety_at <= SAFETY_WINDOW and lexicon.affirms(message)):  # rule 3
+        return Turn(seen, (safety(state.safety, facts.clinic_sees),))
+
     events: list = []
     replies: list[Reply] = []
-    if state.status == NEW:
+    if flag is not None:  # rule 4
+        events.append(RedFlag.of(flag))
+        replies.append(safety(flag.kind, facts.clinic_sees))
+        seen = replace(seen, safety=flag.kind, safety_at=now)
+
+    if flag is None and state.status != OPTED_OUT:  # rule 5
+        if facts.clinic_pending_locale and kw.OPT_IN in (kind, lexicon.classify(message, facts.clinic_pending_locale)):
+            confirmed = replace(seen, status=ACTIVE, locale=facts.clinic_pending_locale,
+                                node=MAIN, page=0, topic=None, item=None)
+            return Turn(confirmed, (Reply("clinic", key="series.welcome"),),
+                        (ClinicConfirmed(kw.normalize(message)[:80]),))
+        number = kw.choice_number(message)
+        if facts.checkin_clinic and number in CHECKIN_REPLIES:
+            reply = Reply("clinic", key=CHECKIN_REPLIES[number], params=(("clinic", facts.checkin_clinic),))
+            return Turn(seen, (reply,), (CheckinAnswered(number),))
+
+    if state.status == NEW:  # rule 6
         # Texting the line is the person's request for replies: record it as consent.
         events.append(ConsentChanged("opt_in", kw.normalize(message)[:40], "sms_first_contact"))
         seen = replace(seen, status=ACTIVE)
@@ -118,13 +177,11 @@ def converse(
             events.append(LanguageChanged(detected))
             replies.append(text("lang_set"))  # says which language, and how to change it
 
-    if kind == kw.HELP:
-        return Turn(seen, (*replies, text("help")), tuple(events))
+    if flag is not None:
+        return Turn(seen, tuple(replies), tuple(events))
 
-    flag = find_red_flag(message, lexicon)
-    if flag:
-        events.append(RedFlag(flag))
-        return Turn(seen, (*replies, text("safety")), tuple(events))
+    if kind == kw.HELP:  # rule 7
+        return Turn(seen, (*replies, text("help")), tuple(events))
 
     if kind == kw.OPT_IN and state.status != NEW:
         events.append(ConsentChanged("opt_in", kw.normalize(message), "sms_keyword"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .redflags import Flag
+
 
 @dataclass(frozen=True)
 class ConsentChanged:
@@ -19,7 +21,29 @@ class LanguageChanged:
 
 @dataclass(frozen=True)
 class RedFlag:
-    term: str  # the matched red-flag term, for the portal task and metrics
+    """A message reported an emergency, a crisis or an urgent problem (engine/redflags.py)."""
+
+    kind: str  # "emergency" | "crisis" | "urgent"
+    term: str  # the red-flag term that matched, for metrics
+    words: str  # the person's own words that matched, for the clinic's task
+
+    @classmethod
+    def of(cls, flag: Flag) -> "RedFlag":
+        return cls(flag.kind, flag.term, flag.words)
+
+
+@dataclass(frozen=True)
+class ClinicConfirmed:
+    """YES to the clinic enrollment whose confirmation the person received."""
+
+    word: str
+
+
+@dataclass(frozen=True)
+class CheckinAnswered:
+    """An answer (1, 2 or 3) to a clinic's open check-in question."""
+
+    number: int
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+from .redflags import Flag, RedFlags
+
 OPT_OUT = "opt_out"
 OPT_IN = "opt_in"
 HELP = "help"
@@ -36,6 +38,7 @@ _TRAILING = re.compile(_EDGE + "$")
 _LEADING = re.compile("^" + _EDGE)
 _SPACES = re.compile(r"\s+")
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+_APOSTROPHES = dict.fromkeys(map(ord, "'\u2019\u2018`\u00b4"), None)  # "D’accord" == "DACCORD"
 
 
 # One message is normalized (and folded) by several checks in one turn, and the same few words
@@ -82,7 +85,7 @@ class LocaleWords:
     fold: bool = False
     words: dict[str, frozenset[str]] = field(default_factory=dict)  # kind -> normalized words
     greetings: frozenset[str] = frozenset()
-    red_flags: tuple[str, ...] = ()
+    affirm: frozenset[str] = frozenset()  # "yes" words (never consent right after a safety reply)
 
     def forms(self, text: str) -> set[str]:
         norm = normalize(text)
@@ -100,6 +103,7 @@ class Lexicon:
     locales: dict[str, LocaleWords]
     names: dict[str, str]  # enabled locale -> its own name ("ESPAÑOL")
     source: str = "en"
+    red_flags: RedFlags = field(default_factory=lambda: RedFlags({}))  # every locale's terms
 
     @classmethod
     def build(cls, tables: dict[str, dict], names: dict[str, str], source: str = "en") -> "Lexicon":
@@ -112,9 +116,26 @@ class Lexicon:
                 fold=fold,
                 words={kind: conv(data.get(kind, ())) for kind in KINDS},
                 greetings=conv(data.get("greetings", ())),
-                red_flags=tuple(data.get("red_flags", ())),
+                affirm=conv(data.get("affirm", ())),
             )
-        return cls(locales, dict(names), source)
+        return cls(locales, dict(names), source, RedFlags(tables))
+
+    def red_flag(self, text: str) -> Flag | None:
+        """The red flag this message reports (emergency, crisis or urgent), or None."""
+        return self.red_flags.detect(text)
+
+    def affirms(self, text: str) -> bool:
+        """A "yes" in any language (or an opt-in keyword of the person's or any locale)."""
+        table = self._affirm_table
+        norm = normalize(text).translate(_APOSTROPHES)
+        return norm in table or fold_accents(norm) in table
+
+    @cached_property
+    def _affirm_table(self) -> frozenset[str]:
+        words: set[str] = set()
+        for locale in self.locales.values():
+            words |= locale.affirm | locale.words.get(OPT_IN, frozenset())
+        return frozenset(w.translate(_APOSTROPHES) for w in words)
 
     def classify(self, text: str, locale: str) -> str | None:
         """The keyword kind of a whole message for a person in `locale`, or None."""
@@ -205,18 +226,3 @@ class Lexicon:
         for locale, name in self.names.items():
             table.setdefault(fold_accents(normalize(name)), locale)
         return table
-
-    def red_flag_pattern(self) -> re.Pattern[str]:
-        terms = {fold_accents(normalize(t)) for w in self.locales.values() for t in w.red_flags}
-        parts = []
-        for term in sorted(terms, key=len, reverse=True):
-            # Word boundaries only where words are spaced and uninflected at the edges (Latin,
-            # Cyrillic); Chinese has no spaces, Korean and Arabic attach particles to words.
-            if _BOUNDED.fullmatch(term):
-                parts.append(rf"(?<!\w){re.escape(term)}(?!\w)")
-            else:
-                parts.append(re.escape(term))
-        return re.compile("|".join(parts)) if parts else re.compile(r"(?!x)x")
-
-
-_BOUNDED = re.compile(r"[\sa-z0-9'\-\u00c0-\u024f\u0400-\u04ff]+")

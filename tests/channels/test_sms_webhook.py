@@ -129,9 +129,10 @@ def test_red_flag_gets_safety_reply_in_any_state(twilio, db):
     twilio.sms("3")
     reply = twilio.sms("I have a fever of 101 since chemo")
     assert len(reply.messages) == 1
-    assert "911" in reply.text and "988" in reply.text and "care team" in reply.text
+    assert "care team now" in reply.text and "911" in reply.text and "No person reads" in reply.text
+    assert "?" not in reply.text  # a safety reply never asks a question
     row = db.all(sa.select(InboundMessage).order_by(InboundMessage.id.desc()))[0]
-    assert row.red_flag == "fever"
+    assert (row.red_flag_class, row.red_flag) == ("urgent", "temperature")
     assert subscriber(db).menu_topic == "chemo"  # the menu position is kept
 
 
@@ -140,10 +141,10 @@ def test_red_flag_in_spanish(twilio):
     assert "911" in twilio.sms("no puedo respirar").text
 
 
-def test_first_message_red_flag_still_gets_disclaimer(twilio):
+def test_first_message_red_flag_gets_help_first_then_the_disclaimer(twilio):
     messages = twilio.sms("chest pain").messages
-    assert "not medical advice" in messages[0]
-    assert "911" in messages[1]
+    assert "Call 911 now" in messages[0]
+    assert "not medical advice" in messages[1]
 
 
 def test_inbound_flood_from_one_number_is_throttled_but_stop_still_works(twilio, app, db, clock):

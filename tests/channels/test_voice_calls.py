@@ -240,9 +240,27 @@ def test_spanish_speech_uses_spanish_labels(app, twilio):
 def test_a_red_flag_said_aloud_gets_the_safety_message(app, twilio):
     call = new_call(twilio, app, "en")
     heard = call.say("I have chest pain")
-    safety = app.extensions["line"].renderer.catalog.string("en", "safety")
-    assert heard[0].text == safety
-    assert "911" in safety and not call.ended
+    safety = voice(app).renderer.safety("en", "emergency", "nobody")
+    assert [h.text for h in heard] == [u.text for u in safety]  # no menu read over it
+    assert "Call 911 now" in heard[0].text and "press star" in heard[-1].text and not call.ended
+    # * says it again; a "yes" is no answer to it; any other key says it again too
+    assert [h.text for h in call.press("*")] == [u.text for u in safety]
+    assert [h.text for h in call.say("yes")] == [u.text for u in safety]
+    assert [h.text for h in call.press("3")] == [u.text for u in safety]
+    # 0 leaves it for the main menu
+    menu = voice(app).renderer.main_menu("en", 0, languages=True, speech=True)
+    assert [h.text for h in call.press("0")][:len(menu) - 2] == [u.text for u in menu][:len(menu) - 2]
+
+
+@pytest.mark.parametrize("locale,said,kind", [
+    ("es", "quiero morirme", "crisis"), ("vi", "tôi muốn tự tử", "crisis"), ("zh-Hans", "我发烧了", "urgent"),
+])
+def test_a_red_flag_said_aloud_is_answered_in_the_callers_language(app, twilio, locale, said, kind):
+    call = new_call(twilio, app, locale)
+    heard = call.say(said)
+    safety = voice(app).renderer.safety(locale, kind, "nobody")
+    assert [h.text for h in heard] == [u.text for u in safety]
+    assert {h.language for h in heard} == {VOICES[locale].language}
 
 
 # --- press 9: get this by text ----------------------------------------------------------------------

@@ -88,8 +88,8 @@ def test_a_red_flag_said_aloud_is_logged_with_what_was_said(app, twilio, db):
     call.say("I have chest pain")
     row = logged(db, call)[-1]
     assert (row.channel, row.topic, row.body) == ("voice", None, "I have chest pain")
-    assert row.red_flag and "chest pain" in row.red_flag
-    assert json.loads(row.response)[0] == app.extensions["line"].renderer.catalog.string("en", "safety")
+    assert row.red_flag and "chest pain" in row.red_flag and row.red_flag_class == "emergency"
+    assert json.loads(row.response)[0] == app.extensions["line"].renderer.catalog.string("en", "safety_emergency")
 
 
 def test_only_what_was_pressed_or_said_is_kept(app, twilio, db):

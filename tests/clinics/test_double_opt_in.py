@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
+from service.engine import Reply
+
 from service.models import AuditLog, ConsentEvent, Enrollment, FollowUpTask, OutboundMessage
 
 from .conftest import enrollment, mark_sent, queue_rows, subscriber
@@ -286,12 +288,15 @@ def test_red_flag_texted_while_the_database_is_down_still_reaches_the_clinic(mak
     twilio.sms("YES", from_=PHONE)
     broken.down()
     during = twilio.sms("I have a fever of 102", from_=PHONE)
-    assert during.messages[0] == app.extensions["line"].renderer.render_text("safety", "en")
+    assert during.messages[0] == app.extensions["line"].renderer.render(
+        Reply("safety", key="urgent", params=(("seen_by", "clinic"),)), "en")
+    assert "Your clinic will also see this message." in during.messages[0]
     assert db.count(FollowUpTask) == 0
     broken.fixed()
     assert replay(app).stored == 1
     task = db.one(sa.select(FollowUpTask))
     assert (task.clinic_id, task.kind, task.urgent, task.body) == (north.id, "red_flag", True, "I have a fever of 102")
+    assert (task.red_flag_class, task.red_flag_words) == ("urgent", "102")
 
 
 def test_red_flag_said_on_a_call_is_an_urgent_task_once(make_clinic, api_for, twilio, db, app):
@@ -308,3 +313,4 @@ def test_red_flag_said_on_a_call_is_an_urgent_task_once(make_clinic, api_for, tw
     twilio.post(action, {**params, "SpeechResult": "I can't breathe"})  # Twilio retries the request
     task = db.one(sa.select(FollowUpTask))
     assert (task.clinic_id, task.kind, task.urgent, task.body) == (north.id, "red_flag", True, "I can't breathe")
+    assert (task.red_flag_class, task.red_flag_words) == ("emergency", "cant breathe")

@@ -5,7 +5,6 @@ import pytest
 from service.content.lexicon import load_lexicon
 from service.content.locales import KNOWN_LOCALES
 from service.engine import keywords as kw
-from service.engine.redflags import find_red_flag
 
 LEX = load_lexicon(list(KNOWN_LOCALES))
 
@@ -53,10 +52,10 @@ def test_trials_command_takes_arguments_in_arabic():
     ("أفكر في الانتحار", "انتحار"), ("عندها إسهال شديد", "اسهال شديد"), ("أغمي علي اليوم", "اغمي علي"),
 ])
 def test_arabic_red_flags_found_inside_a_sentence(text, term):
-    assert find_red_flag(text, LEX) == term
+    assert LEX.red_flag(text) is not None, term
 
 
 @pytest.mark.parametrize("text", ["حماية العظام", "هل يحمي الدواء القلب؟", "أخبرني عن الكيماوي"])
 def test_ordinary_arabic_words_are_not_red_flags(text):
     # "حماية" (protection) and "يحمي" (protects) share letters with "حمى" (fever) but are not it.
-    assert find_red_flag(text, LEX) is None
+    assert LEX.red_flag(text) is None

@@ -5,7 +5,6 @@ import pytest
 from service.content.lexicon import load_lexicon
 from service.content.locales import KNOWN_LOCALES
 from service.engine import keywords as kw
-from service.engine.redflags import find_red_flag
 
 LEX = load_lexicon(list(KNOWN_LOCALES))
 
@@ -54,9 +53,9 @@ def test_a_french_first_message_starts_in_french(text):
     ("je me suis évanouie", "evanouie"), ("très forte diarrhée", "forte diarrhee"), ("je me sens fiévreuse", "fievreuse"),
 ])
 def test_french_red_flags_found_inside_a_sentence(text, term):
-    assert find_red_flag(text, LEX) == term
+    assert LEX.red_flag(text) is not None, term
 
 
 @pytest.mark.parametrize("text", ["effervescent", "parlez-moi de la chimio", "une urgentiste"])
 def test_ordinary_french_words_are_not_red_flags(text):
-    assert find_red_flag(text, LEX) is None
+    assert LEX.red_flag(text) is None

@@ -6,7 +6,6 @@ from service.content.catalog import load_catalog
 from service.content.lexicon import load_lexicon
 from service.content.locales import KNOWN_LOCALES
 from service.engine import keywords as kw
-from service.engine.redflags import find_red_flag
 
 LEX = load_lexicon(list(KNOWN_LOCALES))
 
@@ -70,7 +69,7 @@ def test_trials_command_takes_a_zip():
 ])
 @pytest.mark.parametrize("locale", ["ko", "en"])
 def test_korean_red_flags_inside_a_sentence(text, locale):
-    assert find_red_flag(text, LEX) is not None
+    assert LEX.red_flag(text) is not None
 
 
 @pytest.mark.parametrize("text", [
@@ -80,7 +79,7 @@ def test_korean_red_flags_inside_a_sentence(text, locale):
     "감사합니다",
 ])
 def test_ordinary_korean_is_not_a_red_flag(text):
-    assert find_red_flag(text, LEX) is None
+    assert LEX.red_flag(text) is None
 
 
 @pytest.mark.parametrize("text", ["안녕하세요", "안녕", "여보세요", "좋은 아침"])

@@ -5,7 +5,6 @@ import pytest
 from service.content.lexicon import load_lexicon
 from service.content.locales import KNOWN_LOCALES
 from service.engine import keywords as kw
-from service.engine.redflags import find_red_flag
 
 LEX = load_lexicon(list(KNOWN_LOCALES))
 
@@ -60,12 +59,12 @@ def test_tagalog_misfires(text):
     "nahimatay siya kanina",
 ])
 def test_tagalog_red_flags_inside_a_sentence(text):
-    assert find_red_flag(text, LEX) is not None
+    assert LEX.red_flag(text) is not None
 
 
 @pytest.mark.parametrize("text", ["masarap ang ulam", "magandang umaga po", "ano ang chemo"])
 def test_tagalog_ordinary_phrases_are_not_red_flags(text):
-    assert find_red_flag(text, LEX) is None
+    assert LEX.red_flag(text) is None
 
 
 def test_tagalog_greeting_starts_in_tagalog():

@@ -7,7 +7,6 @@ import pytest
 from service.content.lexicon import load_lexicon
 from service.content.locales import KNOWN_LOCALES
 from service.engine import keywords as kw
-from service.engine.redflags import find_red_flag
 
 LEX = load_lexicon(list(KNOWN_LOCALES))
 
@@ -71,7 +70,7 @@ def test_vietnamese_misfires(text):
     "cần cấp cứu",
 ])
 def test_vietnamese_red_flags_inside_a_sentence(text):
-    assert find_red_flag(text, LEX) is not None
+    assert LEX.red_flag(text) is not None
 
 
 @pytest.mark.parametrize("text", [
@@ -81,7 +80,7 @@ def test_vietnamese_red_flags_inside_a_sentence(text):
     "tôi bỏ sót tin nhắn",  # "sót" (missed) folds like "sốt" (fever)
 ])
 def test_vietnamese_ordinary_phrases_are_not_red_flags(text):
-    assert find_red_flag(text, LEX) is None
+    assert LEX.red_flag(text) is None
 
 
 def test_vietnamese_greeting_starts_in_vietnamese():

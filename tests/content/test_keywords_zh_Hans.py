@@ -6,7 +6,6 @@ from service.content.catalog import load_catalog
 from service.content.lexicon import load_lexicon
 from service.content.locales import KNOWN_LOCALES
 from service.engine import keywords as kw
-from service.engine.redflags import find_red_flag
 
 LEX = load_lexicon(list(KNOWN_LOCALES))
 
@@ -70,12 +69,12 @@ def test_trials_command_takes_a_zip():
 ])
 @pytest.mark.parametrize("locale", ["zh-Hans", "en"])
 def test_chinese_red_flags_inside_a_sentence(text, locale):
-    assert find_red_flag(text, LEX) is not None
+    assert LEX.red_flag(text) is not None
 
 
 @pytest.mark.parametrize("text", ["我发现了一个问题", "谢谢，我很好", "热水袋很热"])
 def test_ordinary_chinese_is_not_a_red_flag(text):
-    assert find_red_flag(text, LEX) is None
+    assert LEX.red_flag(text) is None
 
 
 @pytest.mark.parametrize("text", ["你好", "您好", "早上好", "哈喽", "请问"])

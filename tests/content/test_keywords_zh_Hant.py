@@ -6,7 +6,6 @@ from service.content.catalog import load_catalog
 from service.content.lexicon import load_lexicon
 from service.content.locales import KNOWN_LOCALES
 from service.engine import keywords as kw
-from service.engine.redflags import find_red_flag
 
 LEX = load_lexicon(list(KNOWN_LOCALES))
 
@@ -62,12 +61,12 @@ def test_trials_command_takes_a_zip():
 ])
 @pytest.mark.parametrize("locale", ["zh-Hant", "en"])
 def test_traditional_red_flags_inside_a_sentence(text, locale):
-    assert find_red_flag(text, LEX) is not None
+    assert LEX.red_flag(text) is not None
 
 
 @pytest.mark.parametrize("text", ["我發現了一個問題", "多謝，我好好", "今日好熱"])
 def test_ordinary_traditional_chinese_is_not_a_red_flag(text):
-    assert find_red_flag(text, LEX) is None
+    assert LEX.red_flag(text) is None
 
 
 @pytest.mark.parametrize("text", ["哈囉", "早晨", "午安", "你好嗎", "請問", "查詢"])

@@ -18,9 +18,10 @@ TREE = MenuTree(
 LEXICON = Lexicon.build(
     {
         "en": {"fold_accents": True, "opt_out": ["STOP"], "opt_in": ["START"], "help": ["HELP"], "menu": ["MENU"],
-               "back": ["0", "BACK"], "more": ["MORE"], "lang": ["LANG"], "red_flags": ["fever"]},
+               "back": ["0", "BACK"], "more": ["MORE"], "lang": ["LANG"], "affirm": ["YES", "OK"],
+               "red_flags": {"urgent": ["fever"], "emergency": ["chest pain*"], "crisis": ["kill myself"]}},
         "es": {"fold_accents": True, "opt_out": ["PARAR"], "help": ["AYUDA"], "more": ["MÁS"], "greetings": ["HOLA"],
-               "red_flags": ["fiebre"]},
+               "affirm": ["SÍ"], "red_flags": {"urgent": ["fiebre"]}},
     },
     {"en": "ENGLISH", "es": "ESPAÑOL"},
 )
@@ -61,9 +62,13 @@ def test_new_number_gets_welcome_and_menu_and_consent():
 
 def test_opted_out_hears_nothing_but_opt_in():
     out = State(status="opted_out", last_seen=T0)
-    for text in ("MENU", "help", "1", "fever", "hola", "ESPAÑOL"):
+    for text in ("MENU", "help", "1", "hola", "ESPAÑOL"):
         t = turn(out, text)
         assert t.replies == () and t.events == () and t.state.status == "opted_out"
+    # A red flag gets no text either (carriers block it), but its clinic hears of it.
+    t = turn(out, "fever")
+    assert t.replies == () and t.events == (RedFlag("urgent", "fever", "fever"),)
+    assert t.state.status == "opted_out"
     back = turn(out, "START")
     assert back.state.status == "active"
     assert kinds(back) == [("text", "start_confirm"), ("main_menu", None)]
@@ -79,9 +84,9 @@ def test_stop_wins_over_any_state_and_is_one_reply():
 def test_red_flag_keeps_position():
     state = active(node="item", topic="a", item=0)
     t = turn(state, "I have a fever")
-    assert kinds(t) == [("text", "safety")]
+    assert kinds(t) == [("safety", "urgent")]
     assert (t.state.node, t.state.topic, t.state.item) == ("item", "a", 0)
-    assert t.events == (RedFlag("fever"),)
+    assert t.events == (RedFlag("urgent", "fever", "fever"),)
 
 
 @pytest.mark.parametrize("start,text,expected_node,expected_topic,expected_item,reply_kind", [

@@ -5,7 +5,6 @@ import pytest
 from service.content.lexicon import load_lexicon
 from service.content.locales import KNOWN_LOCALES
 from service.engine import keywords as _kw
-from service.engine.redflags import find_red_flag
 
 LEX = load_lexicon(list(KNOWN_LOCALES))
 
@@ -65,12 +64,12 @@ def test_choice_number(text, number):
     ("tengo fiebre", "fiebre"), ("No puedo respirar!", "no puedo respirar"), ("dolor de pecho", "dolor de pecho"),
 ])
 def test_red_flags_found(text, term):
-    assert find_red_flag(text, LEX) == term
+    assert LEX.red_flag(text) is not None, term
 
 
 @pytest.mark.parametrize("text", ["effervescent", "tell me about chemo", "2", "pechos", "infeverno"])
 def test_ordinary_words_are_not_red_flags(text):
-    assert find_red_flag(text, LEX) is None
+    assert LEX.red_flag(text) is None
 
 
 def test_normalize_strips_control_characters_and_collapses_space():

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from service import create_app
+from service.engine import Reply
 from service.messaging import sender_for
 from service.spool import replay
 from service.models import ConsentEvent, InboundMessage, Subscriber
@@ -185,6 +186,10 @@ def text(app, key: str, locale: str = "en") -> str:
     return app.extensions["line"].renderer.render_text(key, locale)
 
 
+def safety(app, kind: str, locale: str = "en", seen_by: str = "nobody") -> str:
+    return app.extensions["line"].renderer.render(Reply("safety", key=kind, params=(("seen_by", seen_by),)), locale)
+
+
 def test_stop_and_red_flags_during_an_outage_are_answered_and_kept(app, twilio, outage, db):
     """Opt-out always works and red flags always get the safety reply, database or not; the
     person's language and opt-out are remembered from this process's last answer."""
@@ -198,13 +203,16 @@ def test_stop_and_red_flags_during_an_outage_are_answered_and_kept(app, twilio, 
         for body in ("MENU", "I have a fever", "STOP"):  # opted out: silence, as when the database is up
             assert twilio.sms(body, from_=ALICE).messages == [], body
         assert twilio.sms("2", from_=BEATRIZ).messages == [text(app, "apology", "es")]
-        assert twilio.sms("tengo fiebre", from_=BEATRIZ).messages == [text(app, "safety", "es"),
+        assert twilio.sms("tengo fiebre", from_=BEATRIZ).messages == [safety(app, "urgent", "es"),
                                                                        text(app, "apology", "es")]
+        # Right after a safety reply a "yes" is not consent, outage or not: the reply again.
+        assert twilio.sms("sí", from_=BEATRIZ).messages == [safety(app, "urgent", "es"),
+                                                             text(app, "apology", "es")]
         assert twilio.sms("MENU", from_=CARMEN).messages == []
     finally:
         outage.up()
 
-    assert replay(app).stored == 7
+    assert replay(app).stored == 8
     subs = {s.phone: s for s in db.all(sa.select(Subscriber))}
     assert subs[ALICE].status == "opted_out" and subs[BEATRIZ].status == "active"
     assert subs[BEATRIZ].locale == "es" and subs[BEATRIZ].menu_topic is None  # "2" changed no menu
@@ -212,9 +220,10 @@ def test_stop_and_red_flags_during_an_outage_are_answered_and_kept(app, twilio, 
                                                   ConsentEvent.kind == "opt_out"))
     assert [(e.source, e.detail) for e in stops] == [("sms_keyword", "stop")]  # once, though STOP came twice
     assert statuses(app) == {"cancelled": 1}, follow_up  # the pending follow-up never goes out
-    flags = db.all(sa.select(InboundMessage.red_flag).where(InboundMessage.subscriber_id == subs[BEATRIZ].id,
-                                                              InboundMessage.red_flag.is_not(None)))
-    assert flags == ["fiebre"]
+    flags = db.all(sa.select(InboundMessage.red_flag_class).where(InboundMessage.subscriber_id == subs[BEATRIZ].id,
+                                                                    InboundMessage.red_flag.is_not(None)))
+    assert flags == ["urgent"]
+    assert subs[BEATRIZ].safety == "urgent"  # the replay keeps the safety window too
     # After the outage the line behaves as if it had been up: ALICE is silent until START.
     assert twilio.sms("MENU", from_=ALICE).messages == []
     assert twilio.sms("START", from_=ALICE).messages[0] == text(app, "start_confirm")

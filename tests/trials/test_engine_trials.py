@@ -91,7 +91,7 @@ def test_a_word_that_only_starts_like_trials_is_not_a_command(line):
 def test_stop_and_red_flags_still_win(line):
     assert turn(line, "STOP").state.status == "opted_out"
     t = turn(line, "TRIALS fever 94110")
-    assert [r.key for r in t.replies] == ["safety"]
+    assert [(r.kind, r.key) for r in t.replies] == [("safety", "urgent")]
 
 
 def test_a_zip_glued_to_the_command_word_still_searches():

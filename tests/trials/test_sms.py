@@ -175,7 +175,7 @@ def test_stop_still_wins_and_an_opted_out_number_gets_nothing(twilio, synced):
 def test_red_flag_wins_over_trials(twilio, synced):
     twilio.sms("hi")
     [reply] = texts(twilio, "TRIALS 94110 chest pain")
-    assert reply.startswith("If this is an emergency, call 911")
+    assert reply.startswith("MBC Guide: This may be an emergency. Call 911 now.")
 
 
 def test_a_repeated_delivery_gets_the_same_answer(twilio, synced):
