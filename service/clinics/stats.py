@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import ConsentEvent, Enrollment, EnrollmentMessage, InboundMessage, OutboundMessage
+from ..models import ConsentEvent, Enrollment, EnrollmentMessage, FollowUpTask, InboundMessage, OutboundMessage
 
 FINAL = ("delivered", "undelivered", "failed")
 
@@ -24,6 +24,7 @@ class Dashboard:
     opt_outs: list[tuple[str, int]]  # (week starting, count)
     topics: dict[str, list[tuple[str, int]]]  # locale -> [(topic, count)], most asked first, texts and calls
     channels: dict[str, dict[str, int]]  # locale -> {"sms": n, "voice": n}: where those questions came from
+    red_flags: dict[str, dict[str, int]]  # red-flag class -> {locale: n}: this clinic's urgent tasks
 
 
 def dashboard(sess: Session, clinic_id: int, now: datetime, days: int) -> Dashboard:
@@ -61,7 +62,23 @@ def dashboard(sess: Session, clinic_id: int, now: datetime, days: int) -> Dashbo
     opt_outs = sorted(weeks.items())
 
     topics, channels = _topics(sess, enrolled, since)
-    return Dashboard(days, funnel, messages, rate, errors, opt_outs, topics, channels)
+    return Dashboard(days, funnel, messages, rate, errors, opt_outs, topics, channels,
+                     red_flags(sess, clinic_id, since))
+
+
+def red_flags(sess: Session, clinic_id: int, since: datetime) -> dict[str, dict[str, int]]:
+    """Red flags by class and language: the clinic's own red-flag tasks, which exist only for
+    patients confirmed with it at the time (service/clinics/inbound.py)."""
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for kind, locale, n in sess.execute(
+        sa.select(FollowUpTask.red_flag_class, Enrollment.locale, sa.func.count())
+        .join(Enrollment, Enrollment.id == FollowUpTask.enrollment_id)
+        .where(FollowUpTask.clinic_id == clinic_id, FollowUpTask.kind == "red_flag",
+               FollowUpTask.created_at >= since)
+        .group_by(FollowUpTask.red_flag_class, Enrollment.locale)
+    ).all():
+        counts[kind or "urgent"][locale] = counts[kind or "urgent"].get(locale, 0) + n
+    return dict(counts)
 
 
 def _topics(sess: Session, enrolled: sa.Select, since: datetime

@@ -41,6 +41,7 @@ def report(out_dir: str, all_locales: bool) -> None:
     from pathlib import Path
 
     from .locales import available_locales
+    from . import redflag_quality
     from .report import build, to_csv, to_html
 
     line = current_app.extensions["line"]
@@ -51,8 +52,14 @@ def report(out_dir: str, all_locales: bool) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     reviewed = renderer.catalog.reviewed_as_of("en")
-    (out / "report.html").write_text(to_html(cells, summaries, renderer.catalog, locales, reviewed), encoding="utf-8")
+    safety = redflag_quality.measure(line.lexicon)
+    (out / "report.html").write_text(to_html(cells, summaries, renderer.catalog, locales, reviewed,
+                                             (redflag_quality.to_html(safety),)), encoding="utf-8")
     (out / "report.csv").write_text(to_csv(cells, renderer.catalog), encoding="utf-8")
+    (out / "redflags.csv").write_text(redflag_quality.to_csv(safety), encoding="utf-8")
+    for q in safety:
+        click.echo(f"{q.locale:8} red flags: recall {q.recall:.1%} ({q.found}/{q.positives}), "
+                   f"false positives {q.false_positive_rate:.1%} ({q.false_positives}/{q.negatives})")
     for s in summaries:
         click.echo(f"{s.locale:8} {s.status:20} texts {s.translated}/{s.texts}  tour {s.tour_segments} segments  largest {s.largest}")
-    click.echo(f"wrote {out / 'report.html'} and {out / 'report.csv'}")
+    click.echo(f"wrote {out / 'report.html'}, {out / 'report.csv'} and {out / 'redflags.csv'}")

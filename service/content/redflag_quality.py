@@ -9,6 +9,9 @@ corpus test (which fails below the thresholds) and by `content report`.
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +82,34 @@ def measure(lexicon: Lexicon, corpora: dict[str, dict] | None = None) -> list[Lo
                 quality.false_alarms.append((phrase, f"{flag.kind}: {flag.term}"))
         results.append(quality)
     return results
+
+
+def to_html(results: list[LocaleQuality]) -> str:
+    """The report's section on red-flag detection: recall and false positives per locale."""
+    e = html.escape
+    rows = ["<h2 id='red-flags'>Red-flag detection</h2>",
+            f"<p>Measured on the committed corpora (tests/engine/redflag_corpus/). Targets: recall at least "
+            f"{MIN_RECALL:.0%}, false positives at most {MAX_FALSE_POSITIVES:.0%}, in every locale.</p>",
+            "<table><tr><th>locale</th><th>red-flag phrasings found</th><th>recall</th>"
+            "<th>ordinary texts flagged</th><th>false positives</th><th>misses</th></tr>"]
+    for q in results:
+        cls = "" if q.passes else " class='over'"
+        misses = "; ".join(f"{kind}: {text}" for kind, text, _ in q.misses)
+        rows.append(f"<tr{cls}><td>{e(q.locale)}</td><td>{q.found} / {q.positives}</td><td>{q.recall:.1%}</td>"
+                    f"<td>{q.false_positives} / {q.negatives}</td><td>{q.false_positive_rate:.1%}</td>"
+                    f"<td>{e(misses)}</td></tr>")
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+def to_csv(results: list[LocaleQuality]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["locale", "positives", "found", "recall", "negatives", "false_positives", "false_positive_rate"])
+    for q in results:
+        writer.writerow([q.locale, q.positives, q.found, f"{q.recall:.4f}", q.negatives, q.false_positives,
+                         f"{q.false_positive_rate:.4f}"])
+    return out.getvalue()
 
 
 def main() -> None:  # python -m service.content.redflag_quality: the figures and every miss

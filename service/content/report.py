@@ -142,7 +142,8 @@ code{font-size:.85rem}
 
 
 def to_html(cells: list[Cell], summaries: list[LocaleSummary], catalog: Catalog, locales: list[str],
-            reviewed_as_of: str) -> str:
+            reviewed_as_of: str, sections: tuple[str, ...] = ()) -> str:
+    """`sections`: more HTML sections (already escaped) placed after the locale summary."""
     e = html.escape
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     rows = [
@@ -165,7 +166,9 @@ def to_html(cells: list[Cell], summaries: list[LocaleSummary], catalog: Catalog,
         cls = " class='machine'" if s.status == "machine" else ""
         rows.append(f"<tr><td>{e(s.locale)}</td><td>{e(s.name)}</td><td{cls}>{e(s.status)}</td><td>{e(s.reviewer)}</td>"
                     f"<td>{e(s.date)}</td><td>{s.translated} / {s.texts}</td><td>{s.tour_segments}</td><td>{e(s.largest)}</td></tr>")
-    rows.append("</table><h2 id='texts'>Every text</h2><table><tr><th>key</th><th>source</th>")
+    rows.append("</table>")
+    rows.extend(sections)
+    rows.append("<h2 id='texts'>Every text</h2><table><tr><th>key</th><th>source</th>")
     rows.extend(f"<th>{e(loc)}</th>" for loc in locales)
     rows.append("</tr>")
     by_key: dict[str, dict[str, Cell]] = {}

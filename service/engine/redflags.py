@@ -71,8 +71,11 @@ _ELISION = re.compile(r"(?<!\w)([cdjlmnst]|qu)['\u2019](?=\w)")
 _NOT_A_NEGATION_BEFORE = frozenset({"ok", "okay", "well", "good", "sure", "fine", "bien", "muy"})
 _REPEATS = re.compile(r"(\w)\1{2,}")
 # A reading: 2-3 digits, maybe a decimal (point or comma), maybe a unit right after it.
-_READING = re.compile(r"(?<![\d.,])(\d{2,3})(?:[.,](\d{1,2}))?(?![\d])\s*(°\s*[cf]?|º\s*[cf]?|℃|℉|degrees?|deg|"
-                      r"grados?|graus?|degres?|градус\w*|do|度|도|درجه|f|c)?(?!\w)")
+_READING = re.compile(r"(?<![\d.,])(\d{2,3})(?:[.,](\d{1,2})|度(\d))?(?![\d])\s*"
+                      r"(°\s*[cf]?|º\s*[cf]?|℃|℉|度|도|độ|درجه|(?:degrees?|deg|grados?|graus?|degres?|градус\w*|do|f|c)"
+                      r"(?![^\W\d_]))?")
+_LATIN_LETTER = re.compile(r"[a-z]")
+_IN_WORD_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")  # Arabic, Hangul
 
 
 def fold(text: str) -> str:
@@ -188,8 +191,8 @@ class RedFlags:
         self._negations_after: dict[str, frozenset[str]] = {}
         self._char_negations: dict[str, tuple[str, ...]] = {}
         self._char_negations_after: dict[str, tuple[str, ...]] = {}
-        self._past: list[str] = []
-        self._hypothetical: list[str] = []
+        past: list[str] = []
+        hypothetical: list[str] = []
         self._temperature: set[str] = set()
         for locale, table in tables.items():
             data = _locale_table(table)
@@ -199,16 +202,25 @@ class RedFlags:
             self._char_negations[locale] = tuple(n.replace(" ", "") for n in before if _CHARS_SCRIPT.search(n))
             self._char_negations_after[locale] = tuple(n.replace(" ", "") for n in after if _CHARS_SCRIPT.search(n))
             near_misses |= {_phrase(w) for w in data.near_misses if w.strip()}
-            self._past += [_phrase(p) for p in data.past if p.strip()]
-            self._hypothetical += [_phrase(p) for p in data.hypothetical if p.strip()]
+            past += [_phrase(p) for p in data.past if p.strip()]
+            hypothetical += [_phrase(p) for p in data.hypothetical if p.strip()]
             self._temperature |= {_phrase(w) for w in data.temperature if w.strip()}
             keep_marks = table.get("fold_accents", True) is False
             for kind in CLASSES:
                 for raw in data.terms.get(kind, ()):
                     self._add_term(kind, raw, locale, keep_marks, data.ordered)
-        self._near_misses = frozenset(near_misses)
+        self._char_parts_by_first: dict[str, list[tuple[str, set[int], bool]]] = {}
+        for part, keys in self._char_parts.items():
+            self._char_parts_by_first.setdefault(part[0], []).append((part, keys, bool(_IN_WORD_SCRIPT.search(part))))
+        self._past, self._hypothetical = _Phrases(past), _Phrases(hypothetical)
+        self._temperature_phrases = _Phrases(self._temperature)
+        self._near_misses = frozenset(m for m in near_misses if " " not in m)
+        # Phrases whose words are no red flag there ("cuoi muon chet": dying of laughter).
+        self._near_miss_phrases = tuple(m.split(" ") for m in near_misses
+                                        if " " in m and not _CHARS_SCRIPT.search(m))
         self._char_near_misses = tuple(m.replace(" ", "") for m in near_misses if _CHARS_SCRIPT.search(m))
         self.detect = lru_cache(maxsize=4096)(self._detect)
+        self._token_keys = lru_cache(maxsize=65536)(self._keys_of_token)
 
     # --- building ----------------------------------------------------------------------------
 
@@ -260,7 +272,6 @@ class RedFlags:
         tokens, clauses = clauses_of(folded)
         if not tokens:
             return None
-        joined = " " + " ".join(tokens) + " "
         compact = "".join(tokens)
         found: dict[str, Flag] = {}
         reading = self._reading(folded, tokens)
@@ -269,24 +280,29 @@ class RedFlags:
         positions = self._word_positions(tokens)
         raw_tokens = clauses_of(marked(text))[0]
         raw_tokens = raw_tokens if len(raw_tokens) == len(tokens) else None
-        char_positions = self._char_positions(compact) if _CHARS_SCRIPT.search(compact) else {}
-        cancelled = set()
-        if any(_said(p, joined, compact) for p in self._past):
-            cancelled |= _PAST_CANCELS
-        if any(_said(p, joined, compact) for p in self._hypothetical):
-            cancelled |= _HYPOTHETICAL_CANCELS
+        bounds = [0]
+        for token in tokens:
+            bounds.append(bounds[-1] + len(token))
+        char_positions = self._char_positions(compact, bounds) if _CHARS_SCRIPT.search(compact) else {}
+        touched = {self._part_keys[k][0] for k in (*positions, *char_positions)}
+        # The clauses that speak of the past or ask "what if" (None: a phrase of a script without
+        # spaces, which cancels in the whole message).
+        past = self._past.clauses(tokens, clauses, compact) if touched else set()
+        asked = self._hypothetical.clauses(tokens, clauses, compact) if touched else set()
         below_fever = reading is not None and not reading[0]
         words = _Words(tokens, clauses, raw_tokens)
-        touched = {self._part_keys[k][0] for k in (*positions, *char_positions)}
         matches, negated = [], set()
         for term_index in sorted(touched):
             term = self.terms[term_index]
-            if term.kind in cancelled:
-                continue
             if below_fever and term.kind == URGENT and any(p.rstrip("*") in self._temperature for p in term.parts):
                 continue  # "fever 99.5", "a temp of 99": the number says it is not a fever
             match = (self._match_chars(term_index, char_positions, compact) if term.chars
                      else self._match_words(term_index, positions, words))
+            if match is not None and (term.kind in _PAST_CANCELS and past or term.kind in _HYPOTHETICAL_CANCELS and asked):
+                where = {words.clauses[i] for k, i in match.where if k == "w"} if not term.chars else {None}
+                hit = (past if term.kind in _PAST_CANCELS else set()) | (asked if term.kind in _HYPOTHETICAL_CANCELS else set())
+                if None in hit or where & hit or (term.chars and hit):
+                    continue
             if match is not None:
                 matches.append((term, match))
                 if match.negated:
@@ -305,56 +321,65 @@ class RedFlags:
     def _word_positions(self, tokens: list[str]) -> dict[int, list[int]]:
         """part key -> the token positions it matches."""
         hits: dict[int, list[int]] = {}
-
-        def add(keys, i):
-            for key in keys:
-                hits.setdefault(key, []).append(i)
-
-        stems = {name: stemmer.stemWords(tokens) for name, stemmer in self._stemmers.items()
-                 if name in self._stems}
         for i, token in enumerate(tokens):
-            exact = self._exact.get(token)
-            if exact:
-                add(exact, i)
-            if token in self._near_misses:
-                continue  # a real word one typo or one stem away from a term word
-            for length in range(2, len(token) + 1):
-                pre = self._prefix.get(token[:length])
-                if pre:
-                    add(pre, i)
-            for name, table in self._stems.items():
-                stem = table.get(stems[name][i])
-                if stem:
-                    add(stem, i)
-            if len(token) >= 4 and not token.isdigit():
-                choices = self._fuzzy.get(token[0])
-                if choices:
-                    for word, distance, _ in process.extract(token, choices, scorer=OSA.distance,
-                                                             score_cutoff=2, limit=None):
-                        if distance and _typo_of(token, word, distance):
-                            add(self._fuzzy_keys[word], i)
-                for prefix in self._fuzzy_prefix.get(token[0], ()):
-                    if not token.startswith(prefix) and _typo_prefix(token, prefix):
-                        add(self._fuzzy_prefix_keys[prefix], i)
+            for key in self._token_keys(token):
+                hits.setdefault(key, []).append(i)
+        covered = set()
+        for phrase in self._near_miss_phrases:
+            n = len(phrase)
+            for i in range(len(tokens) - n + 1):
+                if tokens[i:i + n] == phrase:
+                    covered.update(range(i, i + n))
+        if covered:
+            hits = {key: kept for key, found in hits.items() if (kept := [i for i in found if i not in covered])}
         return hits
 
-    def _char_positions(self, compact: str) -> dict[int, list[int]]:
-        """part key -> where it starts in the spaceless text, unless a near miss covers it there
-        ("想死你了": missing someone, not wanting to die)."""
+    def _keys_of_token(self, token: str) -> tuple[int, ...]:
+        """The part keys one word matches: exactly, by prefix, by stem or one typo away. Cached per
+        word (self._token_keys): most words of most texts were seen before."""
+        keys: set[int] = set(self._exact.get(token, ()))
+        if token in self._near_misses:
+            return tuple(keys)  # a real word one typo or one stem away from a term word
+        for length in range(2, len(token) + 1):
+            keys.update(self._prefix.get(token[:length], ()))
+        for name, table in self._stems.items():
+            keys.update(table.get(self._stemmers[name].stemWord(token), ()))
+        if len(token) >= 4 and not token.isdigit():
+            choices = self._fuzzy.get(token[0])
+            if choices:
+                for word, distance, _ in process.extract(token, choices, scorer=OSA.distance,
+                                                         score_cutoff=2, limit=None):
+                    if distance and _typo_of(token, word, distance):
+                        keys.update(self._fuzzy_keys[word])
+            for prefix in self._fuzzy_prefix.get(token[0], ()):
+                if not token.startswith(prefix) and _typo_prefix(token, prefix):
+                    keys.update(self._fuzzy_prefix_keys[prefix])
+        return tuple(sorted(keys))
+
+    def _char_positions(self, compact: str, bounds: list[int]) -> dict[int, list[int]]:
+        """part key -> where it starts in the spaceless text, unless it overlaps a near miss there
+        ("想死你了": missing someone, not wanting to die). Korean and Arabic parts must lie inside one
+        word (their words carry particles and prefixes, but "العصر عندي" holds no "صرع")."""
         covered: set[int] = set()
         for miss in self._char_near_misses:
             start = compact.find(miss)
             while start != -1:
                 covered.update(range(start, start + len(miss)))
                 start = compact.find(miss, start + 1)
+        word_of = [0] * len(compact)
+        for w, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
+            word_of[lo:hi] = [w] * (hi - lo)
         hits: dict[int, list[int]] = {}
-        for part, keys in self._char_parts.items():
-            start = compact.find(part)
-            while start != -1:
-                if not covered.issuperset(range(start, start + len(part))):
-                    for key in keys:
-                        hits.setdefault(key, []).append(start)
-                start = compact.find(part, start + 1)
+        by_first = self._char_parts_by_first
+        for start, char in enumerate(compact):
+            for part, keys, in_word in by_first.get(char, ()):
+                end = start + len(part)
+                if not compact.startswith(part, start) or not covered.isdisjoint(range(start, end)):
+                    continue
+                if in_word and word_of[start] != word_of[end - 1]:
+                    continue
+                for key in keys:
+                    hits.setdefault(key, []).append(start)
         return hits
 
     def _match_words(self, term_index: int, positions: dict[int, list[int]], words: "_Words") -> "_Match | None":
@@ -455,11 +480,14 @@ class RedFlags:
 
         A number counts only with a unit right after it or a temperature word in the message:
         "fever 101", "temp 38.5", "38,5°C", "102 degrees"; "I am 38" is not a reading."""
-        joined, compact = " " + " ".join(tokens) + " ", "".join(tokens)
-        has_word = any(_said(w, joined, compact) for w in self._temperature)
+        has_word = bool(self._temperature_phrases.clauses(tokens, [0] * len(tokens), "".join(tokens)))
         best = None
         for match in _READING.finditer(folded):
-            whole, decimal, unit = match.groups()
+            whole, decimal, cjk_decimal, unit = match.groups()
+            decimal = decimal or cjk_decimal  # "38度5" is 38.5
+            number_end = max(match.end(g) for g in (1, 2, 3) if match.group(g))
+            if unit is None and _LATIN_LETTER.match(folded, number_end):
+                continue  # "38kg", "100mg"
             if unit in ("f", "c", "do", None) and not has_word and not (decimal and unit in ("f", "c")):
                 continue  # "5 c", "do": too common alone; "38.5 c" is clear; a bare number needs a word
             value = float(f"{whole}.{decimal or 0}")
@@ -474,11 +502,30 @@ class RedFlags:
         return best
 
 
-def _said(phrase: str, joined: str, compact: str) -> bool:
-    """A phrase said in the message: as whole words, or anywhere for scripts without spaces."""
-    if _CHARS_SCRIPT.search(phrase):
-        return phrase.replace(" ", "") in compact
-    return f" {phrase} " in joined
+class _Phrases:
+    """Phrases to look for: word phrases by their first word, and spaceless-script phrases."""
+
+    def __init__(self, phrases):
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        self.chars: list[str] = []
+        for phrase in phrases:
+            if _CHARS_SCRIPT.search(phrase):
+                self.chars.append(phrase.replace(" ", ""))
+            elif phrase:
+                words = tuple(phrase.split(" "))
+                self.by_first.setdefault(words[0], []).append(words)
+
+    def clauses(self, tokens: list[str], clauses: list[int], compact: str) -> set:
+        """The clauses in which a phrase is said; None stands for the whole message (a phrase of a
+        script without spaces, found in the spaceless text)."""
+        found: set = set()
+        for i, token in enumerate(tokens):
+            for words in self.by_first.get(token, ()):
+                if tuple(tokens[i:i + len(words)]) == words:
+                    found.add(clauses[i + len(words) - 1])
+        if self.chars and _CHARS_SCRIPT.search(compact) and any(c in compact for c in self.chars):
+            found.add(None)
+        return found
 
 
 def _typo_of(token: str, word: str, distance: int) -> bool:

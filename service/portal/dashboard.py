@@ -11,6 +11,9 @@ from ..clinics.stats import dashboard as clinic_dashboard
 from .blueprint import bp, clinic_id, now
 from .charts import bar_chart
 from .i18n import N_, _
+from .tasks import _red_flag_class_label
+
+RED_FLAG_ORDER = ["emergency", "crisis", "urgent"]
 
 STAGES = {"enrolled": N_("Enrolled"), "confirmed": N_("Confirmed (YES)"), "completed": N_("Completed"),
           "opted_out": N_("Opted out"), "expired": N_("Expired, no YES")}
@@ -36,6 +39,8 @@ def dashboard():
         "topics": {_language_name(loc): bar_chart([(_category_label(t), n) for t, n in rows],
                                                   _("Topics asked about"), "#6b46c1")
                    for loc, rows in data.topics.items()},
+        "red_flags": [(_red_flag_class_label(kind), {_language_name(loc): n for loc, n in sorted(by.items())})
+                      for kind, by in sorted(data.red_flags.items(), key=lambda kb: RED_FLAG_ORDER.index(kb[0]))],
         # Under each language's chart: how many of those came by text and how many on calls.
         "topic_channels": {_language_name(loc): (by.get("sms", 0), by.get("voice", 0))
                            for loc, by in data.channels.items()},

@@ -18,6 +18,15 @@ KINDS = {"side_effects": N_("Side effects bother the patient"), "call_me": N_("P
          "red_flag": N_("Red-flag text")}
 
 
+RED_FLAG_CLASSES = {"emergency": N_("Emergency: told to call 911"), "crisis": N_("Crisis: told to call 988"),
+                    "urgent": N_("Urgent: told to call the care team now")}
+
+
+@bp.app_template_filter("red_flag_class_label")
+def _red_flag_class_label(kind: str | None) -> str:
+    return _(RED_FLAG_CLASSES.get(kind or "urgent", kind or ""))
+
+
 @bp.app_template_filter("task_kind_label")
 def _task_kind_label(kind: str) -> str:
     return _(KINDS.get(kind, kind))

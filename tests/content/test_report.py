@@ -60,3 +60,14 @@ def test_report_renders_in_chromium(report):
         assert page.locator("td[lang='es']").first.inner_text().strip() != ""
         page.screenshot(path=str(out / "report.png"), full_page=False)
     assert (out / "report.png").stat().st_size > 5000
+
+
+def test_report_shows_red_flag_recall_and_false_positives_per_locale(report):
+    out, _ = report
+    with (out / "redflags.csv").open(encoding="utf-8") as fh:
+        rows = {r["locale"]: r for r in csv.DictReader(fh)}
+    assert set(rows) >= {"en", "es", "zh_Hans", "vi"}
+    assert all(float(r["recall"]) >= 0.95 and float(r["false_positive_rate"]) <= 0.01 for r in rows.values())
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<h2 id='red-flags'>Red-flag detection</h2>" in page
+    assert f"<td>{rows['en']['found']} / {rows['en']['positives']}</td>" in page
