@@ -28,7 +28,8 @@ from .search import Hit, rounded_miles
 BUDGET = 3  # segments per text (SPEC.md "Content")
 PER_PAGE = 3
 # (characters of study name, characters of facility name) to try, longest first.
-TITLE_STEPS = ((70, 45), (55, 40), (42, 32), (30, 26), (24, 0), (0, 0))
+# The facility is where the patient goes: it keeps more room than the study's name.
+TITLE_STEPS = ((70, 50), (55, 45), (42, 42), (32, 38), (24, 34), (24, 26), (24, 0), (0, 26), (0, 0))
 STALE_DAYS = 7
 _ASCII = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
           "\u2026": "...", "\u2265": ">=", "\u2264": "<=", "\u00b1": "+/-", "\u00d7": "x"}

@@ -90,7 +90,7 @@ def test_english_pages_show_three_studies_with_names_sites_and_phones(composer):
     assert is_gsm7(text)
     assert len(studies_in(text)) == 3
     # No acronym or treatments: a short name from the title, boilerplate removed, never a cut title.
-    assert "Investigational Drug X... (Phase 2, NCT99999990)" in text
+    assert "Investigational Drug... (Phase 2, NCT99999990)" in text
     assert "A Randomized" not in text and "Study" not in text
     assert "Test Fixture Facility, San Francisco, about 2 mi. Call NCI 1-800-4-CANCER" in text
     assert "Test Fixture Facility, San Francisco, about 3 mi. Call 415-555-0101" in text

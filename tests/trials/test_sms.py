@@ -34,10 +34,10 @@ def test_trials_zip_lists_the_three_nearest(twilio, synced):
     assert listed(page) == ["NCT99999901", "NCT99999902", "NCT99999907"]
     # The registry's acronym and the treatments tested (placebo left out), then phase and NCT id.
     assert lines[1] == "TEST-A: Test Pill A + Letrozole (Phase 3, NCT99999901)"
-    assert lines[2] == "Test Fixture Cancer Center..., San Francisco, about 3 mi. Call 415-555-0101"
+    assert lines[2] == "Test Fixture Cancer Center San..., San Francisco, about 3 mi. Call 415-555-0101"
     assert lines[3] == "Test Antibody B (Phase 2, NCT99999902)"  # no acronym: the treatment
     # No phone for the site or the study: NCI's free line, never nothing.
-    assert lines[4] == "Test Fixture Medical Center..., Oakland, about 9 mi. Call NCI 1-800-4-CANCER"
+    assert lines[4] == "Test Fixture Medical Center Oakland, Oakland, about 9 mi. Call NCI 1-800-4-CANCER"
     assert lines[6] == "Test Fixture Health Berkeley, Berkeley, about 10 mi. Opens soon. Call 510-555-0107"
     assert lines[-1] == "Reply TRIALS MORE for more."
     assert "Trial names are in English" not in page
