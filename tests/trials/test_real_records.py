@@ -175,7 +175,7 @@ def test_voice_keypad_zip_hears_the_nearest_real_site_not_an_office(twilio, real
     root = post(twilio, f"{RESULT_PATH}?locale=en", Digits="77030", call_sid="CA" + "4" * 32)
     spoken = says(root)
     assert spoken[0] == "Recruiting trials within 50 miles of ZIP code 7 7 0 3 0: 3."
-    assert spoken[1] == "The nearest is at Test Fixture Medical Center Houston in Houston, about 1 miles away."
+    assert spoken[1] == "The nearest is at Test Fixture Medical Center Houston in Houston, less than a mile away."
 
 
 def test_voice_in_spanish(twilio, real):
