@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..content.catalog import Catalog
 from ..content.locales import SOURCE_LOCALE, isolate_ltr
 from ..content.segments import GSM7_BASIC, GSM7_EXTENSION, count
-from .search import Hit, rounded_miles
+from .search import Hit, phase_numbers, rounded_miles
 
 BUDGET = 3  # segments per text (SPEC.md "Content")
 PER_PAGE = 3
@@ -69,12 +69,7 @@ def shorten(text: str, limit: int) -> str:
 
 def phase_label(phases: str) -> str:
     """'PHASE2,PHASE3' -> '2/3'; EARLY_PHASE1 counts as 1 (a first safety study); NA -> ''."""
-    numbers = []
-    for phase in phases.split(","):
-        digit = phase.strip().upper().removeprefix("EARLY_").removeprefix("PHASE")
-        if digit.isdigit() and digit not in numbers:
-            numbers.append(digit)
-    return "/".join(sorted(numbers))
+    return "/".join(str(n) for n in phase_numbers(phases))
 
 
 _BOILERPLATE = re.compile(

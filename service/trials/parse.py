@@ -48,12 +48,13 @@ _BREAST = re.compile(
     r"|\b(?:carcinoma|adenocarcinoma|cancer)\s+of\s+(?:the\s+)?breast\b|\btnbc\b|\bmbc\b"
     r"|\b(?:her2|hr|er)[+-]?\s*(?:positive|negative|\+|-)?\s*(?:/\s*her2[+-]?\s*)?breast\b"
 )
-_EXCLUDES_BREAST = re.compile(r"\b(?:excluding|except|other\s+than|not\s+including|non)[\s-]+(?:\w+\s+)?breast\b")
+_EXCLUDES_BREAST = re.compile(
+    r"\bnon[\s-]+breast\b|\b(?:excluding|except|other\s+than|not\s+including|besides)[\s:]+(?:\w+\s+)?breast\b")
 _ADVANCED = re.compile(
     r"\bmetasta\w*|\bstage\s*(?:iv|4)\b|\bunresectable\b|\binoperable\b|\bde\s+novo\s+stage\b"
     r"|\badvanced\s+(?:or\s+metastatic\s+)?(?:\w+[\s-]+){0,3}?(?:cancers?|carcinomas?|disease|malignanc\w*|tumou?rs?|solid)"
     r"|\blocally\s+(?:advanced|recurrent)\b|\brecurrent\s+(?:\w+\s+){0,2}?(?:breast|cancer|carcinoma|disease)\b"
-    r"|\bmbc\b|\babc\b"
+    r"|\bmbc\b|\babc\b|\bstage\s*(?:0|i{1,3}|[0-3])\s*(?:-|to|through)\s*(?:iv|4)\b|\bany\s+stage\b"
 )
 _NOT_ADVANCED = re.compile(
     r"\b(?:non|no|without|not|absence\s+of)[\s-]+(?:evidence\s+of\s+)?(?:distant\s+)?"

@@ -48,14 +48,19 @@ def rounded_miles(distance: float) -> int:
     return int(5 * round(distance / 5))
 
 
-def top_phase(phases: str) -> int:
-    """'PHASE2,PHASE3' -> 3; EARLY_PHASE1 -> 1; NA or none -> 0."""
-    best = 0
+def phase_numbers(phases: str) -> list[int]:
+    """'PHASE2,PHASE3' -> [2, 3]; EARLY_PHASE1 counts as 1 (a first safety study); NA -> []."""
+    numbers: set[int] = set()
     for phase in phases.split(","):
         digit = phase.strip().upper().removeprefix("EARLY_").removeprefix("PHASE")
         if digit.isdigit():
-            best = max(best, int(digit))
-    return best
+            numbers.add(int(digit))
+    return sorted(numbers)
+
+
+def top_phase(phases: str) -> int:
+    """'PHASE2,PHASE3' -> 3; NA or none -> 0."""
+    return max(phase_numbers(phases), default=0)
 
 
 def order_key(hit: Hit) -> tuple:

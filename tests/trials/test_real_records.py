@@ -67,6 +67,27 @@ def test_relevance_and_subtypes_from_everything_the_record_says(nct_id, reason, 
     assert parse_study(raw).subtypes.split() == tags
 
 
+def minimal(conditions, title="Test Study", criteria="") -> dict:
+    return {"protocolSection": {"identificationModule": {"nctId": "NCT99999990", "briefTitle": title},
+                                "conditionsModule": {"conditions": conditions},
+                                "eligibilityModule": {"eligibilityCriteria": criteria}}}
+
+
+@pytest.mark.parametrize("conditions, title, criteria, reason", [
+    (["Breast Cancer"], "Test Care", "Inclusion Criteria:\n* Stage I-IV breast cancer", None),
+    (["Breast Cancer"], "Test Care", "Inclusion Criteria:\n* Breast cancer of any stage", None),
+    (["Non-metastatic Breast Cancer"], "Test Care", "", SKIP_NOT_METASTATIC),
+    (["Breast Cancer"], "Test Care", "Inclusion Criteria:\n* Stage II-III\nExclusion Criteria:\n* Stage IV",
+     SKIP_NOT_METASTATIC),  # "stage IV" only among the exclusions
+    (["Advanced Solid Tumors"], "Test Drug in Advanced Solid Tumors", "* Any solid tumor, including breast cancer",
+     SKIP_NOT_BREAST),  # a basket study: breast cancer only in the criteria
+    (["Solid Tumor", "Non-breast Cancers"], "Test Drug", "", SKIP_EXCLUDES_BREAST),
+    (["Metastatic Breast Cancer", "Solid Tumors Other Than Breast"], "Test Drug", "", SKIP_EXCLUDES_BREAST),
+])
+def test_relevance_rules(conditions, title, criteria, reason):
+    assert skip_reason(minimal(conditions, title, criteria)) == reason
+
+
 def test_the_real_hr2_record_reads_as_its_acronym_and_treatments():
     study = parse_study(record("NCT05894239"))
     assert (study.acronym, study.interventions) == ("INAVO122", "Inavolisib + Phesgo")
