@@ -178,6 +178,8 @@ def test_new_york_lists_no_study_that_excludes_breast_cancer(twilio, real):
     assert listed(page) == ["NCT99999911", "NCT99999916"]  # same distance: phase 3, then phase 2
     assert "Call 212-555-0111 x4" in page
     assert listed(sms(twilio, "TRIALS 10065 HER2+")) == ["NCT99999911"]  # HER2-low is not HER2+
+    her2_low = sms(twilio, "TRIALS 10065 HER2 low")
+    assert her2_low.startswith("Recruiting HER2-low trials near 10065") and listed(her2_low) == ["NCT99999916"]
 
 
 def test_in_spanish_the_same_list_reads_in_spanish(twilio, real):
