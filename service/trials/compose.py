@@ -2,7 +2,7 @@
 
 Each study reads as a patient can act on it (issue 19):
     INAVO122: Inavolisib + Phesgo (Phase 3, NCT05894239)
-    UCSF Helen Diller Cancer Center, San Francisco, about 5 mi. Call 415-555-0101
+    Name of the Cancer Center, Houston, about 5 mi. Call 888-662-6728
 The study's name is the registry's acronym and the treatments it tests, else a short name made
 from the title (boilerplate such as "A Study to Evaluate the Efficacy and Safety of" removed); then
 the site's name and city with an honestly rounded distance; then that site's phone, a US study
@@ -84,8 +84,13 @@ _BOILERPLATE = re.compile(
     r"^(?:study|trial)\s+of\s+",
     re.IGNORECASE,
 )
-_POPULATION = re.compile(r"\s+(?:versus|vs\.?|compared\s+(?:to|with))\s+.*$|\s+(?:in|for|among)\s+(?:adult\s+|female\s+|male\s+)?(?:participants|patients|people|"
-                         r"women|men|adults|subjects|individuals|persons)\b.*$", re.IGNORECASE)
+# What follows the treatment in a title: the comparison and the population.
+_POPULATION = re.compile(
+    r"\s+(?:versus|vs\.?|compared\s+(?:to|with))\s+.*$"
+    r"|\s+(?:in|for|among)\s+(?:adult\s+|female\s+|male\s+)?"
+    r"(?:participants|patients|people|women|men|adults|subjects|individuals|persons)\b.*$",
+    re.IGNORECASE,
+)
 
 
 def short_name(title: str) -> str:

@@ -52,7 +52,8 @@ _EXCLUDES_BREAST = re.compile(
     r"\bnon[\s-]+breast\b|\b(?:excluding|except|other\s+than|not\s+including|besides)[\s:]+(?:\w+\s+)?breast\b")
 _ADVANCED = re.compile(
     r"\bmetasta\w*|\bstage\s*(?:iv|4)\b|\bunresectable\b|\binoperable\b|\bde\s+novo\s+stage\b"
-    r"|\badvanced\s+(?:or\s+metastatic\s+)?(?:\w+[\s-]+){0,3}?(?:cancers?|carcinomas?|disease|malignanc\w*|tumou?rs?|solid)"
+    r"|\badvanced\s+(?:or\s+metastatic\s+)?(?:\w+[\s-]+){0,3}?"
+    r"(?:cancers?|carcinomas?|disease|malignanc\w*|tumou?rs?|solid)"
     r"|\blocally\s+(?:advanced|recurrent)\b|\brecurrent\s+(?:\w+\s+){0,2}?(?:breast|cancer|carcinoma|disease)\b"
     r"|\bmbc\b|\babc\b|\bstage\s*(?:0|i{1,3}|[0-3])\s*(?:-|to|through)\s*(?:iv|4)\b|\bany\s+stage\b"
 )
