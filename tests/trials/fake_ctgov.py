@@ -32,14 +32,16 @@ def real_records() -> list[dict]:
     return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(REAL.glob("NCT*.json"))]
 
 
-def real_page() -> dict:
-    studies = real_records() + load("edge_cases.json")["studies"]
+def real_page(only: set[str] | None = None) -> dict:
+    studies = [s for s in real_records() + load("edge_cases.json")["studies"]
+               if only is None or s["protocolSection"]["identificationModule"]["nctId"] in only]
     return {"totalCount": len(studies), "studies": studies}
 
 
 class FakeCtGov:
     def __init__(self):
         self.dataset = "initial"
+        self.only: set[str] | None = None  # dataset "real": serve only these NCT ids
         self.fail_page: int | None = None  # 0-based page answered with `fail_status`
         self.fail_status = 500
         self.requests: list[dict[str, str]] = []
@@ -54,7 +56,7 @@ class FakeCtGov:
 
     def pages(self) -> list[dict]:
         if self.dataset == "real":
-            return [real_page()]
+            return [real_page(self.only)]
         return [load(name) for name in DATASETS[self.dataset]]
 
     def __enter__(self) -> "FakeCtGov":

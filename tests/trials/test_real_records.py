@@ -125,6 +125,15 @@ def test_sync_reports_stored_skipped_by_reason_and_sites(real, db):
     assert stored["NCT99999911"].interventions == "Test Drug K + Test Antibody Pair"  # no placebo, no "choice"
 
 
+def test_an_answer_with_nothing_to_keep_fails_and_says_why(runner, ctgov, db):
+    ctgov.dataset, ctgov.only = "real", {"NCT06323538", "NCT99999913"}
+    result = runner.invoke(args=["trials", "sync"])
+    assert result.exit_code != 0
+    assert ("no studies to keep (2 skipped: not about breast cancer: 1; not for metastatic or advanced "
+            "disease: 1); keeping the last good data") in result.output
+    assert db.one(sa.select(TrialSync)).status == "failed"
+
+
 def test_no_site_that_sees_no_patients_is_stored(real, db):
     facilities = [site.facility for site in db.all(sa.select(TrialSite))]
     assert len(facilities) == 9 and not any("No Patients" in f for f in facilities)
