@@ -290,6 +290,8 @@ class TrialStudy(Base):
     phases: Mapped[str] = mapped_column(sa.String(60), default="")  # "PHASE2,PHASE3"
     overall_status: Mapped[str] = mapped_column(sa.String(30))
     subtypes: Mapped[str] = mapped_column(sa.String(40), default="")  # " HR+ HER2+ " (see trials/subtypes.py)
+    acronym: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")  # "heredERA"
+    interventions: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")  # "A + B"
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     sites: Mapped[list[TrialSite]] = relationship(back_populates="study", cascade="all, delete-orphan",
@@ -328,6 +330,8 @@ class TrialSync(Base):
     studies: Mapped[int] = mapped_column(default=0)
     sites: Mapped[int] = mapped_column(default=0)
     removed: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0, server_default="0")  # studies not stored (parse.skip_reason)
+    skip_reasons: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")  # "reason: n; ..."
     error: Mapped[str] = mapped_column(sa.String(300), default="")
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-HR, HER2, TNBC = "HR+", "HER2+", "TNBC"
+HR, HER2, HER2_LOW, TNBC = "HR+", "HER2+", "HER2-low", "TNBC"
 
 # Normalized (casefolded, spaces dropped) ways people write each subtype.
 SUBTYPE_ALIASES = {
     HR: ("hr+", "hr", "hr+/her2", "hr+her2", "hr+/her2-", "er+", "er+/pr+", "pr+", "hormone+",
          "hormonepositive", "hrpositive", "luminal", "rh+", "re+"),
     HER2: ("her2+", "her2", "her-2+", "her2positive", "her2pos", "erbb2+"),
+    # "HER2 low" must never read as HER2+ (the words are tried together before one by one).
+    HER2_LOW: ("her2-low", "her2low", "her-2low", "her2bajo", "her2-bajo", "her2faible", "her2baixo"),
     TNBC: ("tnbc", "triplenegative", "triple-negative", "triplenegativo", "triplenegativa"),
 }
 _ALIAS = {alias: name for name, aliases in SUBTYPE_ALIASES.items() for alias in aliases}

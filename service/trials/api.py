@@ -25,12 +25,14 @@ DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"
 # "stage IV breast cancer" and "advanced breast cancer" registrations.
 DEFAULT_CONDITION = "metastatic breast cancer"
 STATUSES = "RECRUITING|NOT_YET_RECRUITING"
-# Only the modules we read: a full record with hundreds of sites is large.
+# Only the modules we read (parse.py): a full record with hundreds of sites is large.
 FIELDS = "|".join([
     "protocolSection.identificationModule",
     "protocolSection.statusModule",
     "protocolSection.designModule",
     "protocolSection.conditionsModule",
+    "protocolSection.armsInterventionsModule",
+    "protocolSection.eligibilityModule",
     "protocolSection.contactsLocationsModule",
 ])
 MAX_PAGES = 500  # 500 x pageSize studies is far more than exist; a loop means a broken API

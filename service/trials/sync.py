@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from .. import db
 from ..models import TrialSite, TrialStaging, TrialStudy, TrialSync
 from .api import ApiError, TrialsApi
-from .parse import FIXTURE_PREFIX, BadStudy, Study, parse_study
+from .parse import FIXTURE_PREFIX, SKIP_NO_ID, BadStudy, Study, parse_study, skip_reason
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,19 @@ class SyncResult:
     studies: int
     sites: int
     removed: int
+    skipped: dict[str, int] = field(default_factory=dict)  # reason (parse.SKIP_*) -> studies
+
+    def summary(self) -> str:
+        """One line for the scheduler's log: stored, skipped by reason, sites, removed."""
+        skipped = sum(self.skipped.values())
+        why = f" ({format_reasons(self.skipped)})" if skipped else ""
+        return (f"trials sync ok: {self.studies} studies stored, {skipped} skipped{why}, "
+                f"{self.sites} sites, {self.removed} removed")
+
+
+def format_reasons(reasons: dict[str, int]) -> str:
+    """'not about breast cancer: 3; not for metastatic or advanced disease: 1', largest first."""
+    return "; ".join(f"{why}: {n}" for why, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def last_good_sync(sess: Session) -> datetime | None:
@@ -70,6 +84,7 @@ def run_sync(api: TrialsApi, *, now: Callable[[], datetime], allow_fixtures: boo
         sess.add(run)
         sess.flush()
         sync_id = run.id
+    skipped: Counter[str] = Counter()
     try:
         for page in api.pages():
             rows = []
@@ -78,10 +93,15 @@ def run_sync(api: TrialsApi, *, now: Callable[[], datetime], allow_fixtures: boo
                     study = parse_study(raw)
                 except BadStudy as exc:
                     log.warning("skipping a study: %s", exc)
+                    skipped[SKIP_NO_ID] += 1
                     continue
                 if not allow_fixtures and study.title.upper().startswith(FIXTURE_PREFIX):
                     # CLINICALTRIALS_API_BASE_URL points at the tests' fake: never store invented studies.
                     raise SyncFailed(f"{study.nct_id} is test fixture data; refusing to load it")
+                reason = skip_reason(raw)
+                if reason is not None:
+                    skipped[reason] += 1
+                    continue
                 rows.append({"sync_id": sync_id, "nct_id": study.nct_id,
                              "data": json.dumps(study.to_json(), ensure_ascii=False)})
             if rows:
@@ -89,7 +109,7 @@ def run_sync(api: TrialsApi, *, now: Callable[[], datetime], allow_fixtures: boo
                     sess.execute(sa.insert(TrialStaging), rows)
             if on_page is not None:
                 on_page(len(page.studies), page.total)
-        return _swap(sync_id, now)
+        return _swap(sync_id, now, dict(skipped))
     except Exception as exc:
         _fail(sync_id, exc, now())
         if isinstance(exc, (ApiError, SyncFailed, sa.exc.SQLAlchemyError)):
@@ -97,7 +117,7 @@ def run_sync(api: TrialsApi, *, now: Callable[[], datetime], allow_fixtures: boo
         raise
 
 
-def _swap(sync_id: int, now: Callable[[], datetime]) -> SyncResult:
+def _swap(sync_id: int, now: Callable[[], datetime], skipped: dict[str, int]) -> SyncResult:
     with db.transaction() as sess:
         staged: dict[str, Study] = {}
         rows = sess.execute(sa.select(TrialStaging.nct_id, TrialStaging.data)
@@ -105,7 +125,8 @@ def _swap(sync_id: int, now: Callable[[], datetime]) -> SyncResult:
         for nct_id, data in rows:
             staged[nct_id] = Study.from_json(json.loads(data))  # a study seen twice: the later page wins
         if not staged:
-            raise SyncFailed("the API returned no studies; keeping the last good data")
+            why = f" ({sum(skipped.values())} skipped: {format_reasons(skipped)})" if skipped else ""
+            raise SyncFailed(f"the API returned no studies to keep{why}; keeping the last good data")
         stamp = now()
         existing = dict(sess.execute(sa.select(TrialStudy.nct_id, TrialStudy.id)).all())
         gone = [sid for nct, sid in existing.items() if nct not in staged]
@@ -115,7 +136,8 @@ def _swap(sync_id: int, now: Callable[[], datetime]) -> SyncResult:
             sess.execute(sa.delete(TrialStudy).where(TrialStudy.id.in_(chunk)))
         def fields(s: Study) -> dict:
             return {"title": s.title, "phases": s.phases, "overall_status": s.overall_status,
-                    "subtypes": s.subtypes, "synced_at": stamp}
+                    "subtypes": s.subtypes, "acronym": s.acronym, "interventions": s.interventions,
+                    "synced_at": stamp}
 
         updates = [{"id": existing[nct], **fields(s)} for nct, s in staged.items() if nct in existing]
         inserts = [{"nct_id": nct, **fields(s)} for nct, s in staged.items() if nct not in existing]
@@ -128,9 +150,10 @@ def _swap(sync_id: int, now: Callable[[], datetime]) -> SyncResult:
         if sites:
             sess.execute(sa.insert(TrialSite), sites)
         sess.execute(sa.update(TrialSync).where(TrialSync.id == sync_id).values(
-            status="ok", finished_at=stamp, studies=len(staged), sites=len(sites), removed=len(gone)))
+            status="ok", finished_at=stamp, studies=len(staged), sites=len(sites), removed=len(gone),
+            skipped=sum(skipped.values()), skip_reasons=format_reasons(skipped)[:300]))
         sess.execute(sa.delete(TrialStaging).where(TrialStaging.sync_id == sync_id))
-    return SyncResult(sync_id, len(staged), len(sites), len(gone))
+    return SyncResult(sync_id, len(staged), len(sites), len(gone), skipped)
 
 
 def _fail(sync_id: int, exc: Exception, when: datetime) -> None:
@@ -186,4 +209,4 @@ def sync_command() -> None:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    click.echo(f"trials sync ok: {result.studies} studies, {result.sites} sites, {result.removed} removed")
+    click.echo(result.summary())

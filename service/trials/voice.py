@@ -31,7 +31,7 @@ from ..phones import InvalidPhone, mask, to_e164
 from .compose import Composer
 from .geo import zip_place
 from .line import age_days, search_texts
-from .search import nearest_sites
+from .search import nearest_sites, rounded_miles
 
 bp = Blueprint("trials_voice", __name__)
 log = logging.getLogger(__name__)
@@ -186,8 +186,9 @@ def _speak_result(resp: VoiceResponse, speaker: _Speaker, locale: str, place, st
     if hits:
         nearest = hits[0]
         speaker.say(resp, "trials_voice_count", radius=radius, zip=spoken_zip, count=len(hits))
-        speaker.say(resp, "trials_voice_nearest", facility=nearest.facility or nearest.city,
-                    city=nearest.city, miles=max(1, round(nearest.miles)))
+        miles = rounded_miles(nearest.miles)  # as the texts round it; 0 is "less than a mile"
+        speaker.say(resp, "trials_voice_nearest" if miles else "trials_voice_nearest_close",
+                    facility=nearest.facility or nearest.city, city=nearest.city, miles=miles)
     else:
         if age is None:  # never synced: "none found" would be untrue
             speaker.say(resp, "trials_unavailable")

@@ -1,7 +1,9 @@
 """A local stand-in for the ClinicalTrials.gov API v2 (`GET /api/v2/studies`), for the tests only.
 
-It serves the recorded-shape fixtures in fixtures/ (TEST DATA, invented studies), pages by
-pageToken exactly as the API does, records every request, and can fail a chosen page.
+It serves the fixtures in fixtures/, pages by pageToken exactly as the API does, records every
+request, and can fail a chosen page. Datasets: invented studies in the API's shape ("initial",
+"resync", "empty"), and "real": the real API v2 records of fixtures/real/ (see its README) with
+the invented edge cases of fixtures/edge_cases.json, in one page.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 FIXTURES = Path(__file__).parent / "fixtures"
+REAL = FIXTURES / "real"
 DATASETS = {
     "initial": ["initial_page1.json", "initial_page2.json"],
     "resync": ["resync.json"],
@@ -24,9 +27,21 @@ def load(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
+def real_records() -> list[dict]:
+    """The real registry records (one study each), by NCT id."""
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(REAL.glob("NCT*.json"))]
+
+
+def real_page(only: set[str] | None = None) -> dict:
+    studies = [s for s in real_records() + load("edge_cases.json")["studies"]
+               if only is None or s["protocolSection"]["identificationModule"]["nctId"] in only]
+    return {"totalCount": len(studies), "studies": studies}
+
+
 class FakeCtGov:
     def __init__(self):
         self.dataset = "initial"
+        self.only: set[str] | None = None  # dataset "real": serve only these NCT ids
         self.fail_page: int | None = None  # 0-based page answered with `fail_status`
         self.fail_status = 500
         self.requests: list[dict[str, str]] = []
@@ -40,6 +55,8 @@ class FakeCtGov:
         return f"http://127.0.0.1:{self._server.server_address[1]}/api/v2"
 
     def pages(self) -> list[dict]:
+        if self.dataset == "real":
+            return [real_page(self.only)]
         return [load(name) for name in DATASETS[self.dataset]]
 
     def __enter__(self) -> "FakeCtGov":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from service.content.catalog import load_catalog
@@ -17,11 +19,21 @@ LONG_TITLE = ("TEST FIXTURE - NOT A REAL STUDY: A Randomized, Open-label, Multic
               "on Prior CDK4/6 Inhibitor Therapy (TEST-LONG)")
 
 
+NCT = re.compile(r"NCT\d{8}")
+LONG_FACILITY = "Test Fixture University Comprehensive Cancer Center and Research Institute Outpatient Pavilion"
+
+
 def worst_hits(n: int = 7) -> list[Hit]:
-    """Long everything: titles, city names, phones with extensions, 2-digit distances."""
-    return [Hit(f"NCT9999999{i}", LONG_TITLE, "PHASE2,PHASE3", "Test Fixture Facility",
-                "Rancho Santa Margarita", "California", f"415-555-01{i:02d} x12345",
-                "NOT_YET_RECRUITING", 40.0 + i) for i in range(n)]
+    """Long everything: names, treatments, facilities, city names, phones with extensions, 2-digit
+    distances; every other study without a phone (the NCI line instead)."""
+    return [Hit(f"NCT9999999{i}", LONG_TITLE, "PHASE2,PHASE3", LONG_FACILITY,
+                "Rancho Santa Margarita", "California", f"415-555-01{i:02d} x12345" if i % 2 == 0 else None,
+                "NOT_YET_RECRUITING", 40.0 + i, "TESTFIXTURE-LONG-ACRONYM",
+                "Investigational Drug X + Fulvestrant + Investigational Antibody Y") for i in range(n)]
+
+
+def studies_in(text: str) -> list[str]:
+    return NCT.findall(text)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +45,7 @@ def all_pages(composer, locale, search, hits):
     pages, page = [], 0
     while True:
         [text] = composer.results(locale, search, hits, page)
-        if not any(line.startswith("NCT") for line in text.splitlines()):
+        if not studies_in(text):
             return pages, text
         pages.append(text)
         page += 1
@@ -46,11 +58,11 @@ def test_every_results_page_fits_and_pages_cover_each_study_once(composer, local
     hits = worst_hits()
     search = Search("94110", subtype, 50, age_days)
     pages, last = all_pages(composer, locale, search, hits)
-    shown = [line.split()[0].rstrip(":") for page in pages for line in page.splitlines() if line.startswith("NCT")]
+    shown = [nct for page in pages for nct in studies_in(page)]
     assert shown == [h.nct_id for h in hits]  # in order, none skipped or repeated across pages
     for text in (*pages, last):
         assert count(text).segments <= 3, (locale, count(text), text)
-    assert all(len([ln for ln in p.splitlines() if ln.startswith("NCT")]) <= 3 for p in pages)
+    assert all(len(studies_in(p)) <= 3 for p in pages)
     if age_days == 365:
         assert all("365" in page for page in pages)
     else:
@@ -70,13 +82,35 @@ def test_help_texts_fit(composer, locale):
         assert "1-800-4-CANCER" in joined and "1-800-422-6237" in joined
 
 
-def test_english_pages_show_three_studies_with_titles(composer):
-    hits = [Hit(f"NCT9999999{i}", LONG_TITLE, "PHASE2", "Test Fixture Facility", "San Francisco", "California",
-                "415-555-0101", "RECRUITING", 2.0 + i) for i in range(3)]
+def test_english_pages_show_three_studies_with_names_sites_and_phones(composer):
+    title = LONG_TITLE.removeprefix("TEST FIXTURE - NOT A REAL STUDY: ")
+    hits = [Hit(f"NCT9999999{i}", title, "PHASE2", "Test Fixture Facility", "San Francisco", "California",
+                "415-555-0101" if i else None, "RECRUITING", 2.4 + i) for i in range(3)]
     [text] = composer.results("en", Search("94110", None, 50, None), hits, 0)
     assert is_gsm7(text)
-    assert text.count("NCT") == 3
-    assert "A Randomized" in text and "..." in text
+    assert len(studies_in(text)) == 3
+    # No acronym or treatments: a short name from the title, boilerplate removed, never a cut title.
+    assert "Investigational Drug... (Phase 2, NCT99999990)" in text
+    assert "A Randomized" not in text and "Study" not in text
+    assert "Test Fixture Facility, San Francisco, about 2 mi. Call NCI 1-800-4-CANCER" in text
+    assert "Test Fixture Facility, San Francisco, about 3 mi. Call 415-555-0101" in text
+
+
+def test_a_study_reads_as_its_acronym_and_treatments(composer):
+    hit = Hit("NCT05894239", LONG_TITLE, "PHASE3", "Test Fixture Cancer Center", "Houston", "Texas",
+              "888-662-6728", "RECRUITING", 0.4, "INAVO122", "Inavolisib + Phesgo")
+    [text] = composer.results("en", Search("77030", None, 50, None), [hit], 0)
+    assert "INAVO122: Inavolisib + Phesgo (Phase 3, NCT05894239)\n" in text
+    assert "Test Fixture Cancer Center, Houston, under 1 mi. Call 888-662-6728" in text
+
+
+@pytest.mark.parametrize("distance, said", [(0.3, "under 1 mi"), (1.2, "about 1 mi"), (4.6, "about 5 mi"),
+                                            (5.4, "about 5 mi"), (9.6, "about 10 mi"), (12.4, "about 10 mi"),
+                                            (12.6, "about 15 mi"), (48.0, "about 50 mi")])
+def test_distances_are_rounded_honestly(composer, distance, said):
+    hit = Hit("NCT99999990", LONG_TITLE, "PHASE3", "Site", "Town", "CA", None, "RECRUITING", distance)
+    [text] = composer.results("en", Search("94110", None, 50, None), [hit], 0)
+    assert f"Site, Town, {said}." in text
 
 
 def test_non_english_pages_say_titles_are_in_english_when_titles_are_shown(composer):
@@ -85,7 +119,7 @@ def test_non_english_pages_say_titles_are_in_english_when_titles_are_shown(compo
             continue
         [text] = composer.results(locale, Search("94110", None, 50, None), worst_hits(1), 0)
         note = composer.s(locale, "trials_titles_english")
-        titled = any(line.startswith("NCT") and ": " in line for line in text.splitlines())
+        titled = "TESTFIXTURE" in text  # the study's name (acronym) is shown
         assert titled == (note in text), locale
 
 

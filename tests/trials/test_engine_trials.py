@@ -38,6 +38,8 @@ def trials_reply(t) -> dict:
     (("her2+", "94110"), "94110", "HER2+"),
     (("94110-1234", "triple", "negative"), "94110-1234", "TNBC"),
     (("tnbc",), None, "TNBC"),
+    (("94110", "her2", "low"), "94110", "HER2-low"),  # never HER2+
+    (("her2-low", "94110"), "94110", "HER2-low"),
     (("9411",), "9411", None),
     (("near", "me"), None, None),
     ((), None, None),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -21,7 +23,7 @@ def texts(twilio, body, phone=PHONE) -> list[str]:
 
 
 def listed(text: str) -> list[str]:
-    return [line.split()[0].rstrip(":") for line in text.splitlines() if line.startswith("NCT")]
+    return re.findall(r"NCT\d{8}", text)
 
 
 def test_trials_zip_lists_the_three_nearest(twilio, synced):
@@ -30,10 +32,13 @@ def test_trials_zip_lists_the_three_nearest(twilio, synced):
     lines = page.splitlines()
     assert lines[0] == "Recruiting trials near 94110, up to 50 miles:"
     assert listed(page) == ["NCT99999901", "NCT99999902", "NCT99999907"]
-    assert "NCT99999901 Phase 3: TEST FIXTURE - NOT A REAL STUDY" in page
-    assert "San Francisco, 2 mi. Call 415-555-0101" in lines
-    assert "Oakland, 9 mi" in lines  # no phone listed: none shown
-    assert "Berkeley, 11 mi. Opens soon. Call 510-555-0107" in lines
+    # The registry's acronym and the treatments tested (placebo left out), then phase and NCT id.
+    assert lines[1] == "TEST-A: Test Pill A + Letrozole (Phase 3, NCT99999901)"
+    assert lines[2] == "Test Fixture Cancer Center San..., San Francisco, about 3 mi. Call 415-555-0101"
+    assert lines[3] == "Test Antibody B (Phase 2, NCT99999902)"  # no acronym: the treatment
+    # No phone for the site or the study: NCI's free line, never nothing.
+    assert lines[4] == "Test Fixture Medical Center Oakland, Oakland, about 9 mi. Call NCI 1-800-4-CANCER"
+    assert lines[6] == "Test Fixture Health Berkeley, Berkeley, about 10 mi. Opens soon. Call 510-555-0107"
     assert lines[-1] == "Reply TRIALS MORE for more."
     assert "Trial names are in English" not in page
 
@@ -43,7 +48,9 @@ def test_trials_more_pages_on_then_says_no_more(twilio, synced):
     first = texts(twilio, "trials 94110")[0]
     second = texts(twilio, "TRIALS MORE")[0]
     assert listed(second) == ["NCT99999903", "NCT99999904", "NCT99999905"]
-    assert "Phase 1/2" in second and "Call 408-555-0105 x12" in second
+    assert "Phase 1/2, NCT99999903" in second and "Call 408-555-0105 x12" in second
+    # Palo Alto and Stanford are both about 25 mi away: the later phase first.
+    assert "Palo Alto, about 25 mi" in second and "Stanford, about 25 mi" in second
     assert second.splitlines()[-1] == "That is all. Ask your care team if a trial fits you."
     assert texts(twilio, "TRIALS MORE") == ["No more trials near 94110. Send TRIALS 94110 to see the list again."]
     assert texts(twilio, "TRIALS 94110")[0] == first  # a new search starts again at page 1
@@ -150,7 +157,7 @@ def test_in_spanish_the_frame_is_translated_titles_stay_english(twilio, synced):
     [page] = texts(twilio, "ESTUDIOS 94110")
     assert page.startswith("Estudios abiertos cerca de 94110, hasta 50 mi:")
     assert "Nombres de estudios en inglés." in page
-    assert "TEST FIXTURE - NOT A REAL STUDY" in page  # the registry's English title
+    assert "TEST-A: Test Pill A" in page  # the registry's acronym and treatment names, as registered
     assert listed(page) == ["NCT99999901", "NCT99999902", "NCT99999907"]
     assert listed(texts(twilio, "ESTUDIOS SIGUIENTE")[0]) == ["NCT99999903", "NCT99999904", "NCT99999905"]
     assert listed(texts(twilio, "TRIALS 94110")[0])[0] == "NCT99999901"  # English keyword works too

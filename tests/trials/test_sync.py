@@ -6,6 +6,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+import zipcodes
 
 from service.models import TrialSite, TrialStaging, TrialStudy, TrialSync
 from service.trials.api import ApiError, TrialsApi
@@ -31,7 +32,7 @@ def snapshot(db) -> tuple:
 def test_sync_pages_through_everything_repeating_the_parameters(runner, ctgov, db):
     result = runner.invoke(args=["trials", "sync"])
     assert result.exit_code == 0, result.output
-    assert "trials sync ok: 7 studies, 11 sites, 0 removed" in result.output
+    assert "trials sync ok: 7 studies stored, 0 skipped, 11 sites, 0 removed" in result.output
     first, second = ctgov.requests
     assert "pageToken" not in first
     assert second.pop("pageToken") == "TESTFIXTUREPAGE2"
@@ -64,7 +65,9 @@ def test_sync_keeps_the_fields_patients_see(synced, db):
     assert found["NCT99999904"].subtypes == ""
     sf, _la, closed = sites_of(db, "NCT99999901")
     assert (sf.city, sf.zip, sf.status, sf.phone) == ("San Francisco", "94143", "RECRUITING", "415-555-0101")
-    assert (sf.lat, sf.lon) == (37.7631, -122.4576)
+    # The registry's point is 0.05 mi from the site's ZIP centre: the ZIP centre is kept.
+    centre = zipcodes.matching("94143")[0]
+    assert (sf.lat, sf.lon) == (float(centre["lat"]), float(centre["long"]))
     assert closed.status == "COMPLETED"
     assert sites_of(db, "NCT99999902")[0].phone is None  # no site or central contact
     assert sites_of(db, "NCT99999903")[0].phone == "650-555-0103"  # the central contact's
@@ -73,8 +76,6 @@ def test_sync_keeps_the_fields_patients_see(synced, db):
 
 
 def test_a_site_without_geo_point_is_placed_at_its_zip_or_left_out(synced, db):
-    import zipcodes
-
     _sacramento, stanford, nowhere = sites_of(db, "NCT99999904")
     centroid = zipcodes.matching("94305")[0]
     assert (stanford.lat, stanford.lon) == (float(centroid["lat"]), float(centroid["long"]))
@@ -86,7 +87,7 @@ def test_second_sync_updates_adds_and_removes_closed_studies(synced, runner, db)
     synced.dataset = "resync"
     result = runner.invoke(args=["trials", "sync"])
     assert result.exit_code == 0, result.output
-    assert "3 studies, 3 sites, 5 removed" in result.output
+    assert "3 studies stored, 0 skipped, 3 sites, 5 removed" in result.output
     after = studies(db)
     assert sorted(after) == ["NCT99999901", "NCT99999903", "NCT99999908"]
     assert after["NCT99999901"].id == before["NCT99999901"].id  # updated in place

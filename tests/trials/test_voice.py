@@ -68,7 +68,7 @@ def test_result_says_the_count_and_the_nearest_site(twilio, synced):
     spoken = says(root)
     assert spoken[0] == "Recruiting trials within 50 miles of ZIP code 9 4 1 1 0: 6."
     assert spoken[1] == ("The nearest is at Test Fixture Cancer Center San Francisco in San Francisco, "
-                         "about 2 miles away.")
+                         "about 3 miles away.")
     gather = root.find("Gather")
     assert gather.get("numDigits") == "1"
     assert gather.get("action") == f"{RESULT_PATH}?locale=en&zip=94110&step=1"
@@ -97,7 +97,8 @@ def test_press_9_queues_the_list_once(twilio, synced, db, app):
     assert {r.phone for r in rows} == {CALLER}
     welcome, listing = [r.body for r in rows]
     assert "not medical advice" in welcome  # a new number's first text
-    assert listing.startswith("Recruiting trials near 94110, up to 50 miles:\nNCT99999901")
+    assert listing.startswith("Recruiting trials near 94110, up to 50 miles:\nTEST-A: Test Pill A + Letrozole "
+                              "(Phase 3, NCT99999901)")
     # The same as texting TRIALS 94110 would answer.
     with app.app_context():
         from service import db as dbmod
