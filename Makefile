@@ -42,6 +42,7 @@ run: migrate ## start the line on SQLite with a demo clinic
 
 test: install ## run every test and check (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 	$(FLASK) content check
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install ## benchmarks; writes docs/performance.md

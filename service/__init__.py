@@ -11,6 +11,7 @@ from flask import Flask
 def create_app(test_config: dict | None = None) -> Flask:
     from . import cli, db, health, logs, security, sessions
     from .channels import sms
+    from .clinics.texts import series_check_texts
     from .clock import now
     from .config import load_settings
     from .content.catalog import load_catalog
@@ -19,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .conversation import Line, RecentNumbers
     from .engine.menu import MenuTree
     from .trials import voice as trials_voice
+    from .trials.compose import check_texts as trials_check_texts
     from .trials.line import TrialsLine
 
     settings = load_settings(test_config)
@@ -38,7 +40,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     sessions.init_app(app)  # signed-cookie sessions without a serializer built per request
 
     catalog = load_catalog(tuple(app.config["ENABLED_LOCALES"]))
-    renderer = SmsRenderer(catalog, app.config["ENABLED_LOCALES"], app.config["PROGRAM_CONTACT"])
+    renderer = SmsRenderer(catalog, app.config["ENABLED_LOCALES"], app.config["PROGRAM_CONTACT"],
+                           more_texts=(trials_check_texts, series_check_texts))
     lexicon = load_lexicon(renderer.enabled_locales)
     app.extensions["line"] = Line(
         tree=MenuTree.from_content(catalog.content),

@@ -22,11 +22,11 @@ from .engine import (CheckinAnswered, ClinicConfirmed, ConsentChanged, Facts, La
 from .engine.keywords import Lexicon
 from .engine.menu import MenuTree
 from .db import utcnow
-from .models import ConsentEvent, Enrollment, InboundMessage, Subscriber
-from .outbound import cancel_pending
+from .models import Enrollment, InboundMessage, Subscriber
 from .messaging.loops import hold_back
 from .clinics import inbound as clinic_inbound
-from .clinics.enroll import stop_all_for_subscriber
+from .consent import record_consent
+from .subscribers import lock_subscriber
 
 
 @dataclass(frozen=True)
@@ -66,30 +66,6 @@ class RecentNumbers:
         return self._seen.get(phone, (State(), False))
 
 
-def lock_subscriber(sess: Session, phone: str) -> Subscriber:
-    """The subscriber row for a number, created if new, locked until the transaction ends.
-
-    PostgreSQL: SELECT ... FOR UPDATE, so two messages from one number at once run one after the
-    other. SQLite: the transaction began with BEGIN IMMEDIATE, which already serializes writers.
-    """
-    query = _SUBSCRIBER_FOR_UPDATE
-    sub = sess.scalars(query, {"phone": phone}).one_or_none()
-    if sub is not None:
-        return sub
-    try:
-        with sess.begin_nested():
-            sub = Subscriber(phone=phone)
-            sess.add(sub)
-    except IntegrityError:
-        # Another request created it between our select and insert; take theirs.
-        sub = sess.scalars(query, {"phone": phone}).one()
-    return sub
-
-
-# Built once: constructing SQL expressions per request showed up in profiles.
-_SUBSCRIBER_FOR_UPDATE = (
-    sa.select(Subscriber).where(Subscriber.phone == sa.bindparam("phone")).with_for_update()
-)
 # By sid alone: voice rows share the table, but their sids ("CA...:<step>") never equal a MessageSid.
 _PREVIOUS_ANSWER = sa.select(InboundMessage.response).where(InboundMessage.sid == sa.bindparam("sid"))
 # Texts only: the flood limit holds back SMS replies, and a caller walking the voice menus (each
@@ -236,16 +212,6 @@ def apply_state(sub: Subscriber, state: State) -> None:
     sub.last_seen_at = state.last_seen
     sub.safety = state.safety
     sub.safety_at = state.safety_at
-
-
-def record_consent(sess: Session, sub: Subscriber, kind: str, source: str, detail: str,
-                   now: datetime, channel: str = "sms") -> None:
-    """Append to the consent history; an opt-out also cancels every pending text at once."""
-    sess.add(ConsentEvent(subscriber_id=sub.id, kind=kind, source=source, detail=detail[:80],
-                          channel=channel, created_at=now))
-    if kind == "opt_out":
-        cancel_pending(sess, sub.id)
-        stop_all_for_subscriber(sess, sub.id, now, source)  # every clinic's series, same transaction
 
 
 def previous_answer(sess: Session, sid: str) -> list[str] | None:

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from .db import utcnow
+from .models import OutboundMessage, TrialSync
 
 bp = Blueprint("metrics", __name__)
 log = logging.getLogger(__name__)
@@ -142,8 +143,7 @@ def metrics():
 def read_database(engine: sa.Engine, now: datetime, wall_now: datetime) -> dict:
     """The gauges that come from the database, in one short read. `now` is the app clock (due
     times are in it); `wall_now` is real time (updated_at is written with it)."""
-    from .models import OutboundMessage as M, TrialSync
-
+    M = OutboundMessage
     due = sa.or_(sa.and_(M.status == "queued", M.due_at <= now), sa.and_(M.status == "sending", M.lease_until < now))
     with engine.connect() as conn:
         # status IN (...) first: the partial claim index covers exactly these rows.

@@ -28,6 +28,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
+from . import db
+from .conversation import record_missed_sms
+
 log = logging.getLogger(__name__)
 
 SUFFIX = ".jsonl"
@@ -203,9 +206,6 @@ def spool_sms(app, record: dict) -> None:
 
 def replay(app) -> ReplayResult:
     """Record every spooled text (see the module docstring); safe to run anywhere, any time."""
-    from . import db
-    from .conversation import record_missed_sms
-
     line = app.extensions["line"]
 
     def store(record: dict) -> bool:

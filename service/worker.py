@@ -35,6 +35,7 @@ from .messaging.reconcile import best_match, lookup
 from .messaging.window import next_send_time, window_from, window_from_hours, zones_to_use
 from .models import Clinic, Enrollment, EnrollmentMessage, OutboundAttempt, OutboundMessage, Subscriber
 from .phones import mask
+from .spool import replay
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +149,6 @@ class Worker:
     def _replay_spool(self) -> None:
         """Texts a web process on this machine kept while the database was down (service/spool.py);
         a web process replays its own too, this covers one that died or was scaled away."""
-        from .spool import replay
-
         replay(self.app)
 
     def drain(self) -> Stats:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -23,7 +23,9 @@ from ..content.voice import (KEY_END, KEY_LANG, KEY_MENU, KEY_MORE_LANGS, KEY_NE
                              KEY_TRIALS, LANGS_PER_PAGE, MAX_TEXTS_PER_CALL, VOICES, RecordedPrompts, Utterance,
                              VoiceRenderer, language_page)
 from ..clinics import inbound as clinic_inbound
-from ..conversation import Line, lock_subscriber, record_consent
+from ..consent import record_consent
+from ..conversation import Line
+from ..subscribers import lock_subscriber
 from ..db import insert_once
 from ..engine import Facts, RedFlag, State, TopicViewed, converse
 from ..engine import keywords as kw
@@ -35,8 +37,6 @@ log = logging.getLogger(__name__)
 
 LANG, MAIN, TOPIC, ITEM, ENDED = "lang", "main", "topic", "item", "ended"
 MAX_RETRIES = 2  # re-prompts after silence or a wrong key; the next one ends the call
-# Twilio ends a call after 4 hours by default (24 at most): a call unheard from for a day is over.
-CALL_MAX_AGE = timedelta(days=1)
 TRIALS_TOPIC = "trials"
 TRIALS_ZIP_PATH = "/twilio/voice/trials/zip"  # service/trials/voice.py
 
@@ -387,16 +387,6 @@ def lock_call(sess: Session, call_sid: str, phone: str | None, now: datetime) ->
     inserted = conn.execute(_INSERT_CALL_ONCE[conn.dialect.name], {
         "call_sid": call_sid, "phone": phone, "node": LANG, "started_at": now, "last_seen_at": now}).first()
     return sess.scalars(_CALL_FOR_UPDATE, {"sid": call_sid}).one(), inserted is not None
-
-
-def purge_calls(sess: Session, now: datetime) -> int:
-    """Delete the state of calls that are over (nothing from Twilio for CALL_MAX_AGE); returns how
-    many. What the callers asked stays in the message log (inbound_messages), which never needs it.
-    A request for a purged call, should one ever come, starts the call afresh."""
-    cutoff = now - CALL_MAX_AGE
-    result = sess.execute(sa.delete(CallSession).where(CallSession.last_seen_at < cutoff)
-                          .execution_options(synchronize_session=False))
-    return result.rowcount
 
 
 def offered_locales(renderer: VoiceRenderer, prompts: RecordedPrompts, enabled: list[str]) -> list[str]:

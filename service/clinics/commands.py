@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .. import db as dbmod
-from ..channels.voice_flow import purge_calls
+from ..call_sessions import purge_calls
 from ..models import StaffUser
 from .accounts import (ROLES, AccountError, clinic_named, create_staff, create_token, purge_login_attempts,
                        set_password)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..content.catalog import Catalog
 from ..models import AuditLog, Clinic, Enrollment
 from ..phones import InvalidPhone, to_e164
+from ..subscribers import lock_subscriber
 from .schedule import cancel_queued, queue_confirmation
 from .series import load_series
 
@@ -103,7 +104,6 @@ def audit(sess: Session, clinic_id: int, actor: str, action: str, now: datetime,
 def enroll(sess: Session, clinic: Clinic, req: EnrollRequest, *, actor: str, source: str, now: datetime,
            catalog: Catalog, locales: list[str], region: str) -> Enrollment:
     """Create an enrollment awaiting YES and queue its one confirmation text."""
-    from ..conversation import lock_subscriber  # late: conversation imports this package
 
     phone, cats, tz, start = validate(req, locales=locales, region=region, clinic_tz=clinic.timezone, now=now)
     # The same row lock the SMS webhook takes: a STOP arriving now is either before us (we see

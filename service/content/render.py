@@ -6,6 +6,8 @@ the voice channel) prefers each text's `voice` variant and says "press" where SM
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from ..engine import Reply
 from .catalog import Catalog
 from .safety import CLASSES, SAFETY_NOTES, safety_strings
@@ -17,8 +19,13 @@ def safety_text(catalog: Catalog, locale: str, kind: str, seen_by: str) -> str:
 
 
 class SmsRenderer:
-    def __init__(self, catalog: Catalog, enabled_locales: list[str], contact: str):
+    def __init__(self, catalog: Catalog, enabled_locales: list[str], contact: str,
+                 more_texts: tuple[Callable[[Catalog, str], Iterable[tuple[str, str, str]]], ...] = ()):
+        """`more_texts`: the other layers' texts for checks and reports, each a function of the
+        catalog and a locale yielding (label, kind, text): trials and clinic series texts,
+        handed in by the app factory (content imports neither)."""
         self.catalog = catalog
+        self.more_texts = more_texts
         self.content = catalog.content
         self.enabled_locales = [loc for loc in enabled_locales if catalog.has(loc)]
         self.contact = contact
@@ -99,13 +106,5 @@ class SmsRenderer:
             for seen_by in SAFETY_NOTES:
                 yield f"safety {kind} ({seen_by})", "text", safety_text(self.catalog, locale, kind, seen_by)
         yield "language menu", "menu", self.render(Reply("lang_menu"), locale)
-        from ..trials.compose import Composer  # the trials texts that need no study data
-
-        composer = Composer(self.catalog)
-        for label, texts in (("trials how", composer.no_zip(locale)),
-                             ("trials unknown ZIP", composer.unknown_zip(locale, "00000"))):
-            for number, text in enumerate(texts, start=1):
-                yield f"{label} {number}", "text", text
-        from ..clinics.texts import series_check_texts  # clinic follow-up texts, longest parameters
-
-        yield from series_check_texts(self.catalog, locale)
+        for source in self.more_texts:
+            yield from source(self.catalog, locale)

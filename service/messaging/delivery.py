@@ -17,7 +17,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..consent import record_consent
 from ..models import OutboundAttempt, OutboundMessage, Subscriber
+from ..outbound import cancel_pending
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,6 @@ def accepted(row: OutboundMessage, sid: str, twilio_status: str, now: datetime) 
 def opt_out_from_21610(sess: Session, subscriber_id: int, detail: str, now: datetime) -> None:
     """Twilio says the number unsubscribed: the same opt-out as a STOP text, same transaction
     (consent history, every pending text cancelled, every clinic's enrollment stopped)."""
-    from ..conversation import record_consent  # late: conversation imports the clinics package
-    from ..outbound import cancel_pending
 
     sub = sess.scalars(sa.select(Subscriber).where(Subscriber.id == subscriber_id).with_for_update()).one()
     if sub.status == "opted_out":

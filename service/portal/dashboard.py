@@ -10,6 +10,7 @@ from ..clinics.lifecycle import sweep
 from ..clinics.stats import dashboard as clinic_dashboard
 from .blueprint import bp, clinic_id, now
 from .charts import bar_chart
+from .enrollments import _category_label, _language_name, _message_status_label
 from .i18n import N_, _
 from .tasks import _red_flag_class_label
 
@@ -28,8 +29,6 @@ def dashboard():
     with db.transaction() as sess:
         sweep(sess, now(), clinic_id())
         data = clinic_dashboard(sess, clinic_id(), now(), days)
-    from .enrollments import _category_label, _language_name, _message_status_label
-
     charts = {
         "funnel": bar_chart([(_(STAGES[s]), n) for s, n in data.funnel], _("Enrollment funnel")),
         "messages": bar_chart([(_message_status_label(s), n) for s, n in sorted(data.messages.items())],

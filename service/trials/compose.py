@@ -244,3 +244,12 @@ class Composer:
 
     def explain(self, locale: str) -> list[str]:
         return [self.s(locale, "trials_explain"), self.s(locale, "trials_nci")]
+
+
+def check_texts(catalog: Catalog, locale: str):
+    """(label, kind, text) for the trials texts that need no study data, for checks and reports."""
+    composer = Composer(catalog)
+    for label, texts in (("trials how", composer.no_zip(locale)),
+                         ("trials unknown ZIP", composer.unknown_zip(locale, "00000"))):
+        for number, text in enumerate(texts, start=1):
+            yield f"{label} {number}", "text", text

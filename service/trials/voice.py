@@ -23,7 +23,8 @@ from .. import db
 from ..channels.call_log import record_step, step_of
 from ..channels.signature import twilio_signed
 from ..content.voice import MAX_TEXTS_PER_CALL, VOICES
-from ..conversation import lock_subscriber, record_consent
+from ..consent import record_consent
+from ..subscribers import lock_subscriber
 from ..metrics import webhook_fallback
 from ..models import OutboundMessage, Subscriber
 from ..outbound import enqueue

@@ -208,7 +208,8 @@ def test_twilio_21610_stops_enrollments_like_stop(make_clinic, api_for, twilio, 
     eid = api_for(north).enroll(PHONE, categories=["hormone"]).get_json()["id"]
     twilio.sms("YES", from_=PHONE)
     from service import db as dbmod
-    from service.conversation import lock_subscriber, record_consent
+    from service.consent import record_consent
+    from service.subscribers import lock_subscriber
 
     with app.app_context(), dbmod.transaction() as sess:
         sub = lock_subscriber(sess, PHONE)
