@@ -332,9 +332,11 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
             else:
                 texts.append(line.renderer.render(reply, turn.state.locale))
 
+    # A safety reply (a red flag, or a "yes" right after one) is never taken for an auto-reply;
+    # like any reply it stops after the same text got the same answer REPEATS times (an echo loop).
+    safety_sent = inbound["red_flag"] is not None or any(r.kind == "safety" for r in turn.replies)
     if sub.status != "opted_out" and hold_back(sess, sub.id, body, texts, now - line.flood_window,
-                                               red_flag=inbound["red_flag"] is not None,
-                                               last_body=sub.last_body):
+                                               red_flag=safety_sent, last_body=sub.last_body):
         texts = []  # an auto-responder, or a loop: the same text answered the same way already
     inbound["response"] = json.dumps(texts, ensure_ascii=False)
     store(sess, sub, inbound)  # the unique sid is checked here

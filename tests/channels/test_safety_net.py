@@ -10,6 +10,7 @@ from service.content.lexicon import keyword_tables
 from service.content.locales import KNOWN_LOCALES, locale_dir
 from service.content.redflag_quality import load_corpora
 from service.engine import Reply
+from service.messaging.loops import REPEATS
 from service.models import ConsentEvent, InboundMessage, Subscriber
 
 PHONE = "+14155550177"
@@ -66,3 +67,15 @@ def test_ordinary_texts_near_a_red_flag_are_answered_normally(twilio):
     for text in ("stop worrying", "chest port", "I had a fever last year"):
         reply = twilio.sms(text, from_=PHONE).text
         assert "911 now" not in reply and "988" not in reply and "care team now" not in reply, text
+
+
+def test_the_same_yes_again_gets_the_safety_reply_until_it_is_an_echo_loop(app, twilio, clock):
+    """A "yes" repeated gets the safety reply each time, REPEATS times (then it is a loop: the same
+    text answered the same way, as for any reply; tests/security/test_floods.py)."""
+    twilio.sms("hi", from_=PHONE)
+    assert twilio.sms("i cant breathe", from_=PHONE).messages == [safety(app, "emergency", "en")]
+    for _ in range(REPEATS):
+        clock.advance(seconds=3)
+        assert twilio.sms("yes", from_=PHONE).messages == [safety(app, "emergency", "en")]
+    clock.advance(seconds=3)
+    assert twilio.sms("Yes.", from_=PHONE).messages == []  # the third same text: an echo, held back
