@@ -34,7 +34,7 @@ a) The database stops and restarts during traffic
    - tests/test_metrics.py::test_database_down_still_answers_with_the_process_counters.
 
 b) The worker is killed with SIGKILL mid-batch
-   tests/test_worker_crash.py::test_sigkill_mid_batch_then_the_rest_is_sent_exactly_once already
+   tests/messaging/test_worker_crash.py::test_sigkill_mid_batch_then_the_rest_is_sent_exactly_once already
    starts a real `flask worker` process and sends it SIGKILL while its chunk is in flight (the fake
    Twilio answers 0.2 s late). A second process sends the rest, and every text reaches Twilio
    exactly once: the in-flight ones are found at Twilio, not re-sent. In process, the same file's
@@ -43,7 +43,7 @@ b) The worker is killed with SIGKILL mid-batch
    No gap.
 
 c) Twilio REST answers 429 or 500, is slow (times out) or drops the connection
-   tests/test_worker_errors.py covers each failure against the fake (tests/fake_twilio/server.py
+   tests/messaging/test_worker_errors.py covers each failure against the fake (tests/fake_twilio/server.py
    already scripts error, slow and drop, with the drop before or after Twilio accepted):
    test_429_is_retried_with_exponential_backoff_then_sent, test_429_until_max_attempts_fails,
    test_in_doubt_and_not_at_twilio_is_looked_up_then_sent_again[500|503|dropped-before-accepting],
@@ -75,7 +75,7 @@ e) The same inbound message delivered twice
    STOP after START; a redelivered clinic YES that must not queue the series twice.
 
 f) The clock crosses a daylight-saving change during the sending window
-   tests/test_worker_window.py: test_daylight_saving_ends_overnight and
+   tests/messaging/test_worker_window.py: test_daylight_saving_ends_overnight and
    test_daylight_saving_starts_overnight check the computed due times for Los Angeles.
    Gap filled: test_dst_walk.py::test_walk_through_the_night[spring-forward-2026-03-08|fall-back-2026-11-01]
    walks America/New_York through both nights, with the worker running every 10 minutes. Texts

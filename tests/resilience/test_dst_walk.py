@@ -1,6 +1,6 @@
 """The clock walks through a daylight-saving night in America/New_York with the worker running
 every 10 minutes: texts queued in the evening, in the skipped or repeated hour and in the morning
-are each sent exactly once, inside 09:00-20:00 local time, none lost (tests/test_worker_window.py
+are each sent exactly once, inside 09:00-20:00 local time, none lost (tests/messaging/test_worker_window.py
 checks the computed due times for Los Angeles)."""
 
 from __future__ import annotations

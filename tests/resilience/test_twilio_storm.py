@@ -1,7 +1,7 @@
 """Every Twilio failure at once, across one batch to several numbers: 429s, 500/503s, a slow
 answer that times out, connections dropped before and after Twilio accepted the message.
 Each text reaches Twilio exactly once, none is dropped, and no retry comes before its backoff
-(tests/test_worker_errors.py tests each failure on its own)."""
+(tests/messaging/test_worker_errors.py tests each failure on its own)."""
 
 from __future__ import annotations
 
