@@ -27,6 +27,7 @@ from .outbound import cancel_pending
 from .messaging.loops import hold_back
 from .clinics import inbound as clinic_inbound
 from .clinics.enroll import stop_all_for_subscriber
+from .reviews import take_notice
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Line:
     flood_window: timedelta = timedelta(minutes=2)
     trials: Any = None  # service.trials.line.TrialsLine: looks up "trials" replies (None: explain only)
     recent: "RecentNumbers | None" = None  # what fallback_texts knows when the database is down
+    reviews: Any = None  # service.reviews.ReviewState: which locales are offered, their notes
 
 
 class RecentNumbers:
@@ -285,7 +287,8 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
         texts = clinic_texts  # YES to a clinic enrollment, or a check-in answer
     else:
         before = state_of(sub) if line.trials is None else line.trials.load(sess, sub, state_of(sub), body)
-        turn = converse(before, body, now, line.tree, line.lexicon, expiry=line.expiry)
+        lexicon = line.reviews.lexicon(line.lexicon) if line.reviews is not None else line.lexicon
+        turn = converse(before, body, now, line.tree, lexicon, expiry=line.expiry)
         apply_state(sub, turn.state)
         if line.trials is not None:
             line.trials.save(sess, sub, before, turn.state, now)
@@ -305,12 +308,13 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
             # confirmation (the law allows it and the person needs it) and the safety reply
             # (someone in danger may well be texting fast).
             replies = tuple(r for r in replies if r.key in ALWAYS_SENT)
-        texts = []
+        # A language not offered (UNREVIEWED_LOCALES=off, not yet reviewed) gets English, and once a note.
+        locale, texts = reply_locale(sess, line, sub.id, turn.state.locale, now) if replies else (turn.state.locale, [])
         for reply in replies:
             if reply.kind == "trials" and line.trials is not None:
-                texts.extend(line.trials.texts(sess, reply, turn.state.locale, now))  # a DB lookup
+                texts.extend(line.trials.texts(sess, reply, locale, now))  # a DB lookup
             else:
-                texts.append(line.renderer.render(reply, turn.state.locale))
+                texts.extend(line.renderer.render_all(reply, locale))
 
     if sub.status != "opted_out" and hold_back(sess, sub.id, body, texts, now - line.flood_window,
                                                red_flag=inbound["red_flag"] is not None,
@@ -321,6 +325,15 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
     if line.recent is not None:
         line.recent.remember(phone, sub.locale, sub.status)
     return texts
+
+
+def reply_locale(sess: Session, line: Line, subscriber_id: int, locale: str, now: datetime) -> tuple[str, list[str]]:
+    """(the locale to answer in, notes to send first): English and, the first time, a note in the
+    person's language when their language is not offered (service/reviews.py, policy off)."""
+    if line.reviews is None or line.reviews.offered(locale):
+        return locale, []
+    notes = [line.renderer.render_text("locale_off_note", locale)] if take_notice(sess, subscriber_id, locale, now) else []
+    return "en", notes
 
 
 def store(sess: Session, sub: SubscriberRow, inbound: dict) -> None:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from ..engine import Reply
 from .catalog import Catalog
+from .review import month_year
+
+# Replies after which a reader of a locale not yet reviewed is told it is a machine translation.
+NOTED_REPLIES = frozenset({"lang_set", "help"})
 
 
 class SmsRenderer:
@@ -16,6 +20,33 @@ class SmsRenderer:
         self.content = catalog.content
         self.enabled_locales = [loc for loc in enabled_locales if catalog.has(loc)]
         self.contact = contact
+        self.reviews = None  # service.reviews.ReviewState (create_app); None: nothing approved
+
+    def reviewed_line(self, locale: str) -> str:
+        """"Info reviewed <month>" only from recorded approvals of every text; else "Facts as of"."""
+        cat = self.catalog
+        day = self.reviews.reviewed_on(locale) if self.reviews is not None else None
+        if day is not None:
+            return cat.string(locale, "reviewed", date=month_year(day, locale))
+        return cat.string(locale, "facts_as_of", date=cat.reviewed_as_of(locale))
+
+    def machine(self, locale: str) -> bool:
+        if self.reviews is not None:
+            return self.reviews.machine(locale)
+        return locale != "en"
+
+    def offered_locales(self) -> list[str]:
+        if self.reviews is None:
+            return self.enabled_locales
+        return self.reviews.offered_locales(self.enabled_locales)
+
+    def render_all(self, reply: Reply, locale: str) -> list[str]:
+        """The reply, then the machine-translation note where one is due (its own text: HELP and
+        the language confirmation keep their segment budgets)."""
+        texts = [self.render(reply, locale)]
+        if reply.kind == "text" and reply.key in NOTED_REPLIES and self.machine(locale):
+            texts.append(self.catalog.string(locale, "machine_note"))
+        return texts
 
     def render(self, reply: Reply, locale: str) -> str:
         cat = self.catalog
@@ -24,8 +55,8 @@ class SmsRenderer:
             if reply.key == "help":
                 params.setdefault("contact", self.contact)
             text = cat.string(locale, reply.key, **params)
-            if reply.key == "welcome":  # content shows its "reviewed as of" date up front
-                text += "\n" + cat.string(locale, "reviewed", date=cat.reviewed_as_of(locale))
+            if reply.key == "welcome":  # reviewed (from recorded approvals) or "facts as of"
+                text += "\n" + self.reviewed_line(locale)
             return text
         if reply.kind == "main_menu":
             return self.main_menu(locale, reply.page)
@@ -37,7 +68,7 @@ class SmsRenderer:
             return cat.string(locale, "trials_how")
         if reply.kind == "lang_menu":
             names = [f"{n} {name}" for n, name in
-                     enumerate(cat.own_names(self.enabled_locales).values(), start=1)]
+                     enumerate(cat.own_names(self.offered_locales()).values(), start=1)]
             return "\n".join([cat.string(locale, "lang_menu"), *names])
         raise ValueError(f"unknown reply kind {reply.kind}")
 
@@ -84,7 +115,7 @@ class SmsRenderer:
         """Every distinct SMS the line can send in a locale: (label, kind, text). For checks."""
         yield from self.tour_texts(locale)
         for name in ("welcome", "hint", "help", "stop_confirm", "start_confirm", "safety",
-                     "apology", "lang_set"):
+                     "apology", "lang_set", "machine_note", "locale_off_note"):
             yield name, "text", self.render(Reply("text", key=name), locale)
         yield "language menu", "menu", self.render(Reply("lang_menu"), locale)
         from ..trials.compose import Composer  # the trials texts that need no study data
