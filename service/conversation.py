@@ -287,7 +287,9 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
         texts = clinic_texts  # YES to a clinic enrollment, or a check-in answer
     else:
         before = state_of(sub) if line.trials is None else line.trials.load(sess, sub, state_of(sub), body)
-        lexicon = line.reviews.lexicon(line.lexicon) if line.reviews is not None else line.lexicon
+        lexicon = line.lexicon
+        if line.reviews is not None:  # languages held back for review (service/reviews.py, policy off)
+            lexicon, before = line.reviews.lexicon(line.lexicon), line.reviews.first_words(line.lexicon, before, body)
         turn = converse(before, body, now, line.tree, lexicon, expiry=line.expiry)
         apply_state(sub, turn.state)
         if line.trials is not None:

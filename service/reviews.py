@@ -35,6 +35,7 @@ from .content.locales import SOURCE_LOCALE
 from .content.review import (APPROVED, CHANGED, DECISIONS, REQUESTED, UNREVIEWED, Decision, TextStatus, Words,
                              all_words, decisions_from_file, parse_time, status_of)
 from .db import is_postgres
+from .engine.conversation import NEW
 from .models import AuditLog, ContentReview, LocaleNotice
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,16 @@ class ReviewState:
             cached = replace(lexicon, names={loc: lexicon.names[loc] for loc in offered})
             self._lexicons = {cache_key: cached}  # one at a time: the offered set rarely changes
         return cached
+
+    def first_words(self, lexicon, state, body: str):
+        """A first message in a language held back: the person's language is recorded all the
+        same, so they are told in it why they get English, and get it once it is approved."""
+        if self.policy == "label" or state.status != NEW:
+            return state
+        detected = lexicon.keyword_locale(body) or lexicon.language_named(body)
+        if detected and not self.offered(detected):
+            return replace(state, locale=detected)
+        return state
 
     def summary(self) -> dict:
         """For /healthz: the policy and each locale's state."""
