@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import date, datetime
 from typing import Callable
 
@@ -41,6 +41,12 @@ from .models import AuditLog, ContentReview, LocaleNotice
 log = logging.getLogger(__name__)
 
 POLICIES = ("label", "off")
+_UNREVIEWED = TextStatus(UNREVIEWED)
+
+
+@lru_cache(maxsize=8)
+def _words_of(catalog: Catalog, locales: tuple[str, ...]) -> tuple[tuple[tuple[str, str], Words], ...]:
+    return tuple(all_words(catalog, list(locales)).items())
 
 
 @dataclass(frozen=True)
@@ -92,8 +98,9 @@ class ReviewState:
 
     @cached_property
     def current(self) -> dict[tuple[str, str], Words]:
-        """The words as they are now, per (locale, key), with their hashes (built on first use)."""
-        return all_words(self.catalog, self.locales)
+        """The words as they are now, per (locale, key), with their hashes (built on first use,
+        about 80 ms for 12 locales; shared by every app of the process on the same catalog)."""
+        return dict(_words_of(self.catalog, tuple(self.locales)))
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -147,23 +154,30 @@ class ReviewState:
         self._checked = time.monotonic()
 
     def _build(self, decisions: list[Decision], source: str, version: tuple = ()) -> Snapshot:
+        current = self.current
         by_text: dict[tuple[str, str], list[Decision]] = {}
         for d in decisions:
-            by_text.setdefault((d.locale, d.key), []).append(d)
-        statuses = {k: status_of(w, by_text.get(k, [])) for k, w in self.current.items()}
+            if (d.locale, d.key) in current:
+                by_text.setdefault((d.locale, d.key), []).append(d)
+        statuses = dict.fromkeys(current, _UNREVIEWED)
+        for k, ds in by_text.items():
+            statuses[k] = status_of(current[k], ds)
+        total = len(self.catalog.content.texts)
+        counts = {loc: {APPROVED: 0, CHANGED: 0, REQUESTED: 0, UNREVIEWED: total} for loc in self.locales}
+        latest: dict[str, datetime] = {}
+        for (loc, _key), st in statuses.items():
+            if st.status == UNREVIEWED:
+                continue
+            counts[loc][st.status] += 1
+            counts[loc][UNREVIEWED] -= 1
+            if st.status == APPROVED and (loc not in latest or st.reviewed_at > latest[loc]):
+                latest[loc] = st.reviewed_at
         locales = {}
         for loc in self.locales:
-            counts = {s: 0 for s in (APPROVED, CHANGED, REQUESTED, UNREVIEWED)}
-            latest = None
-            for key in self.catalog.content.texts:
-                st = statuses[(loc, key)]
-                counts[st.status] += 1
-                if st.status == APPROVED and (latest is None or st.reviewed_at > latest):
-                    latest = st.reviewed_at
-            total = len(self.catalog.content.texts)
-            done = counts[APPROVED] == total and latest is not None
-            locales[loc] = LocaleState(loc, total, counts[APPROVED], counts[CHANGED], counts[REQUESTED],
-                                       counts[UNREVIEWED], latest.date() if done else None)
+            c = counts[loc]
+            done = total > 0 and c[APPROVED] == total
+            locales[loc] = LocaleState(loc, total, c[APPROVED], c[CHANGED], c[REQUESTED], c[UNREVIEWED],
+                                       latest[loc].date() if done else None)
         return Snapshot(statuses, locales, source, version)
 
     def status(self, locale: str, key: str) -> TextStatus:
