@@ -8,8 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from service import create_app
-from service.models import LocaleNotice, Subscriber
-from tests.conftest import PUBLIC, TOKEN
+from service import db as dbmod
+from service.clinics.accounts import create_token
+from service.models import Clinic, LocaleNotice, Subscriber
+from tests.conftest import PUBLIC, TOKEN, _empty_tables
 from tests.support.reviews import approve
 from tests.support.twilio import TwilioEmulator
 from tests.support.voice_caller import Call, choose_language
@@ -32,8 +34,6 @@ def off_app(database_url, clock):
                       "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "test-secret", "UNREVIEWED_LOCALES": "off"})
     app.extensions["clock"] = clock
     yield app
-    from tests.conftest import _empty_tables
-
     _empty_tables(app.extensions["db_engine"])
     app.extensions["db_engine"].dispose()
 
@@ -132,3 +132,19 @@ def test_off_calls_offer_only_approved_languages_and_tell_a_held_back_caller_onc
     texts = [h.text for h in choose_language(call, voice.offered, "fr")]
     assert spoken(off_app, "fr", "voice_reviewed", date="novembre 2026") in texts
     assert spoken(off_app, "fr", "voice_machine_note") not in texts
+
+
+def test_off_clinics_enroll_only_in_offered_languages(off_app):
+    with off_app.app_context(), dbmod.transaction() as sess:
+        clinic = Clinic(name="North", timezone="America/New_York")
+        sess.add(clinic)
+        sess.flush()
+        _, token = create_token(sess, clinic, "tests")
+    client = off_app.test_client()
+    body = {"phone": "+14155550123", "locale": "es", "categories": ["hormone"], "patient_consented": True}
+    resp = client.post("/api/v1/enrollments", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "unknown_locale"
+    assert resp.get_json()["error"]["allowed"] == ["en"]
+    approve(off_app, "es")
+    resp = client.post("/api/v1/enrollments", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 201, resp.get_json()
