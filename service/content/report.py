@@ -125,6 +125,8 @@ def build(catalog: Catalog, renderer: SmsRenderer, locales: list[str], reviews=N
         if locale != SOURCE_LOCALE and status != "reviewed":
             status += " (machine translation)"
         status += f": {approved}/{len(mine)} approved" + (f", {changed} changed since approval" if changed else "")
+        if reviews is not None and not reviews.offered(locale):
+            status += "; not offered (UNREVIEWED_LOCALES=off)"
         reviewers = sorted({c.reviewer for c in mine if c.reviewer and c.review == "approved"})
         summaries.append(LocaleSummary(locale, KNOWN_LOCALES[locale], status, ", ".join(reviewers),
                                        state.reviewed_on.isoformat() if state and state.reviewed_on else "",
