@@ -75,7 +75,7 @@ class LocaleState:
 class Snapshot:
     statuses: dict[tuple[str, str], TextStatus]
     locales: dict[str, LocaleState]
-    source: str  # "database" or "locales/reviews.json"
+    source: str  # "database" or "file locales/reviews.json"
     version: tuple = ()
 
 
@@ -149,7 +149,7 @@ class ReviewState:
                     self._checked = time.monotonic()
                     return
         if snap is None:
-            snap = self._build(decisions_from_file(), "locales/reviews.json")
+            snap = self._build(decisions_from_file(), "file locales/reviews.json")
         self._snapshot = snap
         self._checked = time.monotonic()
 

@@ -105,7 +105,7 @@ def reviews_export(path: str) -> None:
     Path(path).write_text(dump(entries), encoding="utf-8")
     counts = {s: sum(e["status"] == s for e in entries) for s in EXPORT_STATUSES}
     click.echo(f"wrote {len(entries)} entries to {path}: " + ", ".join(f"{n} {s}" for s, n in counts.items())
-               + f" (from the {snap.source})")
+               + f" (approvals read from the {snap.source})")
 
 
 @reviews_cli.command("import")
