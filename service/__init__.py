@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .content.render import SmsRenderer
     from .conversation import Line, RecentNumbers
     from .engine.menu import MenuTree
+    from .reviews import ReviewState
     from .trials import voice as trials_voice
     from .trials.compose import check_texts as trials_check_texts
     from .trials.line import TrialsLine
@@ -42,6 +43,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     catalog = load_catalog(tuple(app.config["ENABLED_LOCALES"]))
     renderer = SmsRenderer(catalog, app.config["ENABLED_LOCALES"], app.config["PROGRAM_CONTACT"],
                            more_texts=(trials_check_texts, series_check_texts))
+    # What reviewers approved (service/reviews.py); the database engine is made below.
+    renderer.reviews = ReviewState(catalog, renderer.enabled_locales, app.config["UNREVIEWED_LOCALES"],
+                                   engine=lambda: app.extensions.get("db_engine"),
+                                   refresh_seconds=app.config["REVIEWS_REFRESH_SECONDS"])
     lexicon = load_lexicon(renderer.enabled_locales)
     app.extensions["line"] = Line(
         tree=MenuTree.from_content(catalog.content),
@@ -52,10 +57,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         flood_window=app.config["FLOOD_WINDOW"],
         trials=TrialsLine(catalog, lexicon, app.config["TRIALS_RADIUS_MILES"]),
         recent=RecentNumbers(),
+        reviews=renderer.reviews,
     )
     app.extensions["clock"] = now
 
     db.init_app(app)
+    # Approvals made elsewhere are read before a request opens its transaction (service/reviews.py).
+    app.before_request(renderer.reviews.refresh_if_due)
     from . import spool  # texts that arrive while the database is down (service/spool.py)
 
     spool.init_app(app)

@@ -123,7 +123,7 @@ def spool_replay() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from .content.commands import content_cli as content_group
+    from .content_cli import content_cli as content_group
 
     app.cli.add_command(db_cli)
     from .clinics.commands import clinics_sweep, staff_cli, tokens_cli

@@ -82,6 +82,11 @@ class Settings:
     SPOOL_RETRY_SECONDS: float  # how often a web process retries recording them
     METRICS_TOKEN: str  # GET /metrics needs "Authorization: Bearer <it>" when set (service/metrics.py)
     TRUSTED_PROXY_HOPS: int  # proxies in front that set X-Forwarded-For/-Proto; 0 = trust none
+    # Clinical review (service/reviews.py): "label" offers every enabled locale and tells readers of
+    # one not fully reviewed that it is a machine translation; "off" offers a locale only once all
+    # its texts are approved.
+    UNREVIEWED_LOCALES: str
+    REVIEWS_REFRESH_SECONDS: float  # how often a process looks for approvals made elsewhere
 
     def as_flask(self) -> dict:
         return {k: v for k, v in vars(self).items()}
@@ -154,6 +159,8 @@ def load_settings(overrides: dict | None = None) -> Settings:
         # or behind one proxy. More than there really are lets a client forge its address (and
         # dodge the per-address sign-in throttle); fewer makes every client the proxy.
         TRUSTED_PROXY_HOPS=_int(env, "TRUSTED_PROXY_HOPS", 0),
+        UNREVIEWED_LOCALES=(env.get("UNREVIEWED_LOCALES") or "label").strip().lower(),
+        REVIEWS_REFRESH_SECONDS=float(env.get("REVIEWS_REFRESH_SECONDS") or 30),
     )
     if prod:
         if not settings.PUBLIC_BASE_URL.startswith("https://"):
@@ -172,6 +179,8 @@ def load_settings(overrides: dict | None = None) -> Settings:
         raise ConfigError("LEASE_SECONDS must be at least twice SEND_TIMEOUT_SECONDS")
     if not 0 <= settings.TRUSTED_PROXY_HOPS <= 5:
         raise ConfigError("TRUSTED_PROXY_HOPS must be between 0 and 5")
+    if settings.UNREVIEWED_LOCALES not in {"label", "off"}:
+        raise ConfigError("UNREVIEWED_LOCALES must be label or off")
     if settings.SMS_BACKEND not in {"twilio", "console", "fake"}:
         raise ConfigError("SMS_BACKEND must be twilio or console")
     for key, value in (overrides or {}).items():

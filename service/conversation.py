@@ -26,6 +26,7 @@ from .models import Enrollment, InboundMessage, Subscriber
 from .messaging.loops import hold_back
 from .clinics import inbound as clinic_inbound
 from .consent import record_consent
+from .reviews import take_notice
 from .subscribers import lock_subscriber
 
 
@@ -41,6 +42,7 @@ class Line:
     flood_window: timedelta = timedelta(minutes=2)
     trials: Any = None  # service.trials.line.TrialsLine: looks up "trials" replies (None: explain only)
     recent: "RecentNumbers | None" = None  # what fallback_texts knows when the database is down
+    reviews: Any = None  # service.reviews.ReviewState: which locales are offered, their notes
 
 
 class RecentNumbers:
@@ -316,7 +318,10 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
     else:
         before = state_of(sub) if line.trials is None else line.trials.load(sess, sub, state_of(sub), body)
         facts = clinic_inbound.facts(sess, sub, now, line)
-        turn = converse(before, body, now, line.tree, line.lexicon, expiry=line.expiry, facts=facts)
+        lexicon = line.lexicon
+        if line.reviews is not None:  # languages held back for review (service/reviews.py, policy off)
+            lexicon, before = line.reviews.lexicon(line.lexicon), line.reviews.first_words(line.lexicon, before, body)
+        turn = converse(before, body, now, line.tree, lexicon, expiry=line.expiry, facts=facts)
         apply_state(sub, turn.state)
         if line.trials is not None:
             line.trials.save(sess, sub, before, turn.state, now)
@@ -325,12 +330,13 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
         if flooding(line, sub):
             # Keep the state and consent changes, drop the replies but the ones always sent.
             replies = tuple(r for r in replies if always_sent(r))
-        texts = []
+        # A language not offered (UNREVIEWED_LOCALES=off, not yet reviewed) gets English, and once a note.
+        locale, texts = reply_locale(sess, line, sub.id, turn.state.locale, now) if replies else (turn.state.locale, [])
         for reply in replies:
             if reply.kind == "trials" and line.trials is not None:
-                texts.extend(line.trials.texts(sess, reply, turn.state.locale, now))  # a DB lookup
+                texts.extend(line.trials.texts(sess, reply, locale, now))  # a DB lookup
             else:
-                texts.append(line.renderer.render(reply, turn.state.locale))
+                texts.extend(line.renderer.render_all(reply, locale))
 
     # A safety reply (a red flag, or a "yes" right after one) is never taken for an auto-reply;
     # like any reply it stops after the same text got the same answer REPEATS times (an echo loop).
@@ -344,6 +350,15 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
         confirmed = facts.clinic_sees or any(isinstance(e, ClinicConfirmed) for e in turn.events)
         line.recent.remember(phone, state_of(sub), confirmed)
     return texts
+
+
+def reply_locale(sess: Session, line: Line, subscriber_id: int, locale: str, now: datetime) -> tuple[str, list[str]]:
+    """(the locale to answer in, notes to send first): English and, the first time, a note in the
+    person's language when their language is not offered (service/reviews.py, policy off)."""
+    if line.reviews is None or line.reviews.offered(locale):
+        return locale, []
+    notes = [line.renderer.render_text("locale_off_note", locale)] if take_notice(sess, subscriber_id, locale, now) else []
+    return "en", notes
 
 
 def store(sess: Session, sub: SubscriberRow, inbound: dict) -> None:

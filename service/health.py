@@ -21,4 +21,7 @@ def healthz():
     except Exception as exc:  # any failure means "not ready"; say which kind, not the details
         log.warning("health check failed: %s", type(exc).__name__)
         return jsonify(status="unavailable", database="down"), 503
-    return jsonify(status="ok", **health_fields(current_app.extensions["db_engine"]))
+    # The clinical review policy and each locale's state (service/reviews.py); cached, no query
+    # more often than REVIEWS_REFRESH_SECONDS.
+    reviews = current_app.extensions["line"].reviews.summary()
+    return jsonify(status="ok", reviews=reviews, **health_fields(current_app.extensions["db_engine"]))

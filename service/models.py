@@ -138,15 +138,16 @@ def new_session_token() -> str:
 
 
 class StaffUser(Base):
-    """A clinic nurse, navigator or admin who signs in to the portal."""
+    """A clinic nurse, navigator or admin who signs in to the portal; or a program-level clinical
+    reviewer (role "reviewer", no clinic: sees the review pages only, never patient data)."""
 
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    clinic_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)  # stored lowercased
     password_hash: Mapped[str] = mapped_column(sa.String(256))
-    role: Mapped[str] = mapped_column(sa.String(16), default="staff")  # clinic_admin | staff
+    role: Mapped[str] = mapped_column(sa.String(16), default="staff")  # clinic_admin | staff | reviewer
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -155,7 +156,11 @@ class StaffUser(Base):
     # by the release before this column) signs nobody in until the next sign-in sets it.
     session_token: Mapped[str | None] = mapped_column(sa.String(64), default=new_session_token)
 
-    __table_args__ = (sa.CheckConstraint("role IN ('clinic_admin', 'staff')", name="role"),)
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('clinic_admin', 'staff', 'reviewer')", name="role"),
+        # A reviewer belongs to the program, every other account to exactly one clinic.
+        sa.CheckConstraint("(role = 'reviewer') = (clinic_id IS NULL)", name="role_clinic"),
+    )
 
 
 class LoginAttempt(Base):
@@ -263,12 +268,13 @@ class FollowUpTask(Base):
 
 
 class AuditLog(Base):
-    """Who did what in a clinic (enroll, stop, close a task, sign in). Append-only."""
+    """Who did what in a clinic (enroll, stop, close a task, sign in). Append-only. Program-level
+    actions (a reviewer's sign-in, approvals, imports of approvals) have no clinic."""
 
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    clinic_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
     actor: Mapped[str] = mapped_column(sa.String(254))
     action: Mapped[str] = mapped_column(sa.String(40))
     enrollment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enrollments.id", ondelete="SET NULL"))
@@ -430,3 +436,43 @@ class SendRateBucket(Base):
     name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     tokens: Mapped[float] = mapped_column(sa.Float)
     refilled_at: Mapped[float] = mapped_column(sa.Float)  # Unix seconds (wall clock, not the app clock)
+
+
+# --- Clinical review of the texts (issue 16; service/content/review.py) ----------------------
+
+
+class ContentReview(Base):
+    """One reviewer's decision on one text in one locale, bound to the words seen. Append-only.
+
+    `hash` covers the key, the English source and the translation (review.text_hash): when either
+    changes, the approval no longer matches and the text shows as "changed since approval". The
+    words themselves are kept so a reviewer can see what changed.
+    """
+
+    __tablename__ = "content_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    locale: Mapped[str] = mapped_column(sa.String(16))
+    key: Mapped[str] = mapped_column(sa.String(120))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+    decision: Mapped[str] = mapped_column(sa.String(20))  # approved | changes_requested
+    reviewer: Mapped[str] = mapped_column(sa.String(254))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    english: Mapped[str] = mapped_column(sa.Text, default="")
+    translation: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("decision IN ('approved', 'changes_requested')", name="decision"),
+        sa.Index("ix_content_reviews_locale_key", "locale", "key", "id"),
+    )
+
+
+class LocaleNotice(Base):
+    """A person was told once, in their language, that it is not offered yet (UNREVIEWED_LOCALES=off)."""
+
+    __tablename__ = "locale_notices"
+
+    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    locale: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -169,7 +169,7 @@ def create_enrollment():
         with db.transaction() as sess:
             clinic = sess.get(Clinic, g.api_clinic_id)
             item = enroll(sess, clinic, req, actor=g.api_actor, source="api", now=_now(), catalog=line.renderer.catalog,
-                          locales=list(line.renderer.enabled_locales), region=current_app.config["DEFAULT_REGION"])
+                          locales=line.renderer.offered_locales(), region=current_app.config["DEFAULT_REGION"])
             body = serialize(item, sess.get(Subscriber, item.subscriber_id).phone, _messages(sess, item.id))
     except EnrollmentError as exc:
         raise ApiError(exc.http_status, exc.code, exc.message, exc.field, **exc.extra) from None

@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
     line = app.extensions["line"]
     prompts = RecordedPrompts(app.config.get("VOICE_PROMPTS_DIR") or PROMPTS_DIR,
                               app.config["PUBLIC_BASE_URL"] + "/static/voice")
-    app.extensions["voice"] = VoiceLine(line, VoiceRenderer(line.renderer.catalog), prompts,
+    app.extensions["voice"] = VoiceLine(line, VoiceRenderer(line.renderer.catalog, line.reviews), prompts,
                                         trials_search=app.config.get("VOICE_TRIALS_SEARCH", True))
     app.register_blueprint(bp)
 

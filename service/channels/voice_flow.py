@@ -31,6 +31,7 @@ from ..engine import Facts, RedFlag, State, TopicViewed, converse
 from ..engine import keywords as kw
 from ..models import CallSession, OutboundMessage, Subscriber
 from ..outbound import enqueue
+from ..reviews import take_notice
 from .call_log import record_step
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,13 @@ class VoiceLine:
         self.renderer = renderer
         self.prompts = prompts
         self.trials_search = trials_search
-        self.offered = offered_locales(renderer, prompts, line.renderer.enabled_locales)
+        self.voiced = offered_locales(renderer, prompts, line.renderer.enabled_locales)
+
+    @property
+    def offered(self) -> list[str]:
+        """Languages offered on calls now: voiced, and not held back for review (service/reviews.py)."""
+        reviews = self.line.reviews
+        return self.voiced if reviews is None else reviews.offered_locales(self.voiced)
 
     # --- webhook entry points ---------------------------------------------------------------
 
@@ -86,12 +93,15 @@ class VoiceLine:
             return self._gather(call, self._node_lines(call))
         if created:
             locale = self._stored_locale(sess, call.phone)
+            notes = self._held_back_note(sess, call, call.last_seen_at) if locale is None else []
+            if notes:
+                locale = "en"  # their language waits for review: English, told once in theirs
             if locale is None and len(self.offered) == 1:
                 locale = self.offered[0]
             if locale is not None:
                 call.locale = locale
                 self._move(call, MAIN)
-                return self._gather(call, [*self.renderer.welcome(locale), *self._node_lines(call)])
+                return self._gather(call, [*notes, *self.renderer.welcome(locale), *self._node_lines(call)])
         self._move(call, LANG)
         return self._gather(call, self._node_lines(call))
 
@@ -319,6 +329,18 @@ class VoiceLine:
                 labels.append((number, cat.get(loc, item.label_key)))
         return labels
 
+    def _held_back_note(self, sess: Session, call: CallSession, now: datetime) -> list[Utterance]:
+        """The one-time note, in the caller's stored language, that it is not offered until reviewed."""
+        reviews = self.line.reviews
+        if reviews is None or reviews.policy == "label" or not call.phone:
+            return []
+        row = sess.execute(_STORED_ROW, {"phone": call.phone}).first()
+        if row is None or row.locale not in self.voiced or reviews.offered(row.locale):
+            return []
+        if not take_notice(sess, row.id, row.locale, now):
+            return []
+        return [self.renderer.line(row.locale, "voice_locale_off_note")]
+
     def _stored_locale(self, sess: Session, phone: str | None) -> str | None:
         if not phone:
             return None
@@ -369,6 +391,7 @@ def state_of(call: CallSession) -> State:
 
 _STORED_LOCALE = sa.select(Subscriber.locale).where(Subscriber.phone == sa.bindparam("phone"))  # built once
 _SUBSCRIBER_STATUS = sa.select(Subscriber.id, Subscriber.status).where(Subscriber.phone == sa.bindparam("phone"))
+_STORED_ROW = sa.select(Subscriber.id, Subscriber.locale).where(Subscriber.phone == sa.bindparam("phone"))
 _CALL_FOR_UPDATE = sa.select(CallSession).where(CallSession.call_sid == sa.bindparam("sid")).with_for_update()
 
 

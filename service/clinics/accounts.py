@@ -17,7 +17,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models import ApiToken, Clinic, LoginAttempt, StaffUser, new_session_token
 
-ROLES = ("clinic_admin", "staff")
+ROLES = ("clinic_admin", "staff", "reviewer")
+REVIEWER = "reviewer"  # program-level clinical reviewer: no clinic, sees only the review pages
 MIN_PASSWORD = 12
 THROTTLE_WINDOW = timedelta(minutes=15)
 THROTTLE_FAILURES = 5  # failed sign-ins per email and IP address within the window
@@ -41,7 +42,7 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
-def create_staff(sess: Session, clinic: Clinic, email: str, password: str, role: str = "staff",
+def create_staff(sess: Session, clinic: Clinic | None, email: str, password: str, role: str = "staff",
                  now: datetime | None = None) -> StaffUser:
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
@@ -50,9 +51,11 @@ def create_staff(sess: Session, clinic: Clinic, email: str, password: str, role:
         raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if (role == REVIEWER) != (clinic is None):
+        raise AccountError("a reviewer belongs to no clinic; every other role to one clinic")
     if sess.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)) is not None:
         raise AccountError(f"{email} already has an account")
-    user = StaffUser(clinic_id=clinic.id, email=email, password_hash=hash_password(password), role=role)
+    user = StaffUser(clinic_id=clinic.id if clinic is not None else None, email=email, password_hash=hash_password(password), role=role)
     if now is not None:
         user.created_at = now
     sess.add(user)

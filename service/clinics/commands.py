@@ -12,7 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from .. import db as dbmod
 from ..call_sessions import purge_calls
 from ..models import StaffUser
-from .accounts import (ROLES, AccountError, clinic_named, create_staff, create_token, purge_login_attempts,
+from .accounts import (REVIEWER, ROLES, AccountError, clinic_named, create_staff, create_token, purge_login_attempts,
                        set_password)
 from .lifecycle import sweep
 
@@ -39,19 +39,23 @@ def _read_password() -> str:
 
 
 @staff_cli.command("create")
-@click.option("--clinic", "clinic_name", required=True, help="the clinic's exact name")
+@click.option("--clinic", "clinic_name", default=None, help="the clinic's exact name (not for --role reviewer)")
 @click.option("--email", required=True)
-@click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True)
-def staff_create(clinic_name: str, email: str, role: str) -> None:
+@click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True,
+              help="reviewer: a program-level clinical reviewer of the texts, tied to no clinic")
+def staff_create(clinic_name: str | None, email: str, role: str) -> None:
     """Create a portal account; the password is read from standard input."""
+    if (role == REVIEWER) != (clinic_name is None):
+        raise click.ClickException("--clinic is required, except with --role reviewer (no clinic)")
     password = _read_password()
     with dbmod.transaction() as sess:
-        clinic = _clinic(sess, clinic_name)
+        clinic = _clinic(sess, clinic_name) if clinic_name is not None else None
         try:
             user = create_staff(sess, clinic, email, password, role, now=current_app.extensions["clock"]())
         except AccountError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"created {user.role} {user.email} for clinic {clinic.name!r}")
+        where = f"for clinic {clinic.name!r}" if clinic is not None else "(program-level, no clinic)"
+        click.echo(f"created {user.role} {user.email} {where}")
 
 
 @staff_cli.command("set-password")

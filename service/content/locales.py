@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
@@ -53,28 +51,3 @@ def mo_path(locale: str) -> Path:
 def available_locales() -> list[str]:
     """Locales with a catalog on disk (plus English, the source)."""
     return [loc for loc in KNOWN_LOCALES if loc == SOURCE_LOCALE or po_path(loc).exists()]
-
-
-REVIEW_STATUSES = ("machine", "translated", "clinically reviewed")
-
-
-@dataclass(frozen=True)
-class ReviewRecord:
-    """Who vouches for a locale's wording (locales/<locale>/review.toml)."""
-
-    status: str  # machine | translated | clinically reviewed
-    reviewer: str = ""
-    date: str = ""
-    notes: str = ""
-
-
-def review_record(locale: str) -> ReviewRecord:
-    if locale == SOURCE_LOCALE:
-        return ReviewRecord("source", "", "", "English source, written from medical.md")
-    path = LOCALES_DIR / locale_dir(locale) / "review.toml"
-    if not path.exists():
-        return ReviewRecord("machine", notes="no review record: treat as machine translation")
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
-    return ReviewRecord(data.get("status", "machine"), data.get("reviewer", ""),
-                        str(data.get("date", "")), data.get("notes", ""))

@@ -10,7 +10,11 @@ from collections.abc import Callable, Iterable
 
 from ..engine import Reply
 from .catalog import Catalog
+from .review import month_year
 from .safety import CLASSES, SAFETY_NOTES, safety_strings
+
+# Replies after which a reader of a locale not yet reviewed is told it is a machine translation.
+NOTED_REPLIES = frozenset({"lang_set", "help"})
 
 
 def safety_text(catalog: Catalog, locale: str, kind: str, seen_by: str) -> str:
@@ -29,6 +33,33 @@ class SmsRenderer:
         self.content = catalog.content
         self.enabled_locales = [loc for loc in enabled_locales if catalog.has(loc)]
         self.contact = contact
+        self.reviews = None  # service.reviews.ReviewState (create_app); None: nothing approved
+
+    def reviewed_line(self, locale: str) -> str:
+        """"Info reviewed <month>" only from recorded approvals of every text; else "Facts as of"."""
+        cat = self.catalog
+        day = self.reviews.reviewed_on(locale) if self.reviews is not None else None
+        if day is not None:
+            return cat.string(locale, "reviewed", date=month_year(day, locale))
+        return cat.string(locale, "facts_as_of", date=cat.reviewed_as_of(locale))
+
+    def machine(self, locale: str) -> bool:
+        if self.reviews is not None:
+            return self.reviews.machine(locale)
+        return locale != "en"
+
+    def offered_locales(self) -> list[str]:
+        if self.reviews is None:
+            return self.enabled_locales
+        return self.reviews.offered_locales(self.enabled_locales)
+
+    def render_all(self, reply: Reply, locale: str) -> list[str]:
+        """The reply, then the machine-translation note where one is due (its own text: HELP and
+        the language confirmation keep their segment budgets)."""
+        texts = [self.render(reply, locale)]
+        if reply.kind == "text" and reply.key in NOTED_REPLIES and self.machine(locale):
+            texts.append(self.catalog.string(locale, "machine_note"))
+        return texts
 
     def render(self, reply: Reply, locale: str) -> str:
         cat = self.catalog
@@ -37,8 +68,8 @@ class SmsRenderer:
             if reply.key == "help":
                 params.setdefault("contact", self.contact)
             text = cat.string(locale, reply.key, **params)
-            if reply.key == "welcome":  # content shows its "reviewed as of" date up front
-                text += "\n" + cat.string(locale, "reviewed", date=cat.reviewed_as_of(locale))
+            if reply.key == "welcome":  # reviewed (from recorded approvals) or "facts as of"
+                text += "\n" + self.reviewed_line(locale)
             return text
         if reply.kind == "safety":
             return safety_text(cat, locale, reply.key, dict(reply.params)["seen_by"])
@@ -54,7 +85,7 @@ class SmsRenderer:
             return cat.string(locale, "trials_how")
         if reply.kind == "lang_menu":
             names = [f"{n} {name}" for n, name in
-                     enumerate(cat.own_names(self.enabled_locales).values(), start=1)]
+                     enumerate(cat.own_names(self.offered_locales()).values(), start=1)]
             return "\n".join([cat.string(locale, "lang_menu"), *names])
         raise ValueError(f"unknown reply kind {reply.kind}")
 
@@ -100,7 +131,8 @@ class SmsRenderer:
     def all_texts(self, locale: str):
         """Every distinct SMS the line can send in a locale: (label, kind, text). For checks."""
         yield from self.tour_texts(locale)
-        for name in ("welcome", "hint", "help", "stop_confirm", "start_confirm", "apology", "lang_set"):
+        for name in ("welcome", "hint", "help", "stop_confirm", "start_confirm", "apology", "lang_set",
+                     "machine_note", "locale_off_note"):
             yield name, "text", self.render(Reply("text", key=name), locale)
         for kind in CLASSES:
             for seen_by in SAFETY_NOTES:

@@ -1,8 +1,10 @@
 """The content report for clinical reviewers: one self-contained HTML page and a CSV.
 
 Every text side by side in every locale, with SMS segments and encoding, reading grade, the
-locale's review status and the source each fact comes from; plus a per-locale summary (what a
-full menu tour costs in segments).
+clinical review status of each text (approved, changed since approval, changes requested,
+unreviewed: from the recorded approvals, service/reviews.py) with reviewer and date, and the source
+each fact comes from; plus a per-locale summary (review progress, what a full menu tour costs in
+segments) and the UNREVIEWED_LOCALES policy.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from datetime import datetime, timezone
 
 from .catalog import Catalog
 from .checks import reading_grade
-from .locales import KNOWN_LOCALES, RTL_LOCALES, SOURCE_LOCALE, review_record
+from .locales import KNOWN_LOCALES, RTL_LOCALES, SOURCE_LOCALE
+from .review import UNREVIEWED
 from .render import SmsRenderer
 from .segments import count
 
@@ -31,6 +34,9 @@ class Cell:
     units: int
     grade: str
     translated: bool
+    review: str = UNREVIEWED  # approved | changed | changes_requested | unreviewed
+    reviewer: str = ""
+    reviewed_at: str = ""  # YYYY-MM-DD
 
 
 @dataclass(frozen=True)
@@ -95,21 +101,35 @@ def _fill(text: str) -> str:
         return text
 
 
-def build(catalog: Catalog, renderer: SmsRenderer, locales: list[str]):
+def build(catalog: Catalog, renderer: SmsRenderer, locales: list[str], reviews=None):
+    """reviews: a service.reviews.ReviewState covering these locales (None: nothing approved)."""
     cells: list[Cell] = []
     for key in catalog.content.texts:
         for locale in locales:
             text = _fill(catalog.get(locale, key))
             seg = count(sent_form(renderer, locale, key))
+            st = reviews.status(locale, key) if reviews is not None else None
             cells.append(Cell(key, locale, text, seg.encoding, seg.segments, seg.units,
-                              grade_of(locale, text), catalog.translated(locale, key)))
+                              grade_of(locale, text), catalog.translated(locale, key),
+                              st.status if st else UNREVIEWED, st.reviewer if st else "",
+                              st.reviewed_at.date().isoformat() if st and st.reviewed_at else ""))
     summaries = []
     for locale in locales:
-        record = review_record(locale)
         tour = [(where, count(text).segments) for where, _kind, text in renderer.tour_texts(locale)]
         biggest = max(tour, key=lambda t: t[1])
         mine = [c for c in cells if c.locale == locale]
-        summaries.append(LocaleSummary(locale, KNOWN_LOCALES[locale], record.status, record.reviewer, record.date,
+        state = reviews.locale(locale) if reviews is not None else None
+        approved = sum(c.review == "approved" for c in mine)
+        changed = sum(c.review == "changed" for c in mine)
+        status = state.label if state else "not reviewed"
+        if locale != SOURCE_LOCALE and status != "reviewed":
+            status += " (machine translation)"
+        status += f": {approved}/{len(mine)} approved" + (f", {changed} changed since approval" if changed else "")
+        if reviews is not None and not reviews.offered(locale):
+            status += "; not offered (UNREVIEWED_LOCALES=off)"
+        reviewers = sorted({c.reviewer for c in mine if c.reviewer and c.review == "approved"})
+        summaries.append(LocaleSummary(locale, KNOWN_LOCALES[locale], status, ", ".join(reviewers),
+                                       state.reviewed_on.isoformat() if state and state.reviewed_on else "",
                                        len(mine), sum(c.translated for c in mine),
                                        sum(s for _, s in tour), f"{biggest[1]} ({biggest[0]})"))
     return cells, summaries
@@ -119,10 +139,10 @@ def to_csv(cells: list[Cell], catalog: Catalog) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["key", "locale", "text", "encoding", "segments", "units", "grade", "translated",
-                     "review_status", "sources"])
+                     "review_status", "reviewer", "reviewed_at", "sources"])
     for c in cells:
         writer.writerow([c.key, c.locale, c.text, c.encoding, c.segments, c.units, c.grade,
-                         "yes" if c.translated else "no", review_record(c.locale).status,
+                         "yes" if c.translated else "no", c.review, c.reviewer, c.reviewed_at,
                          "; ".join(catalog.content.texts[c.key].sources)])
     return out.getvalue()
 
@@ -137,12 +157,14 @@ td.text{white-space:pre-wrap;min-width:14rem}
 .meta{color:#555;font-size:.8rem;display:block;margin-top:.25rem}
 .over{background:#fde2e2}.missing{background:#fff4cc}
 .machine{color:#8a4b00;font-weight:600}
+.r-approved{border-left:4px solid #2f855a}.r-changed{border-left:4px solid #c05621}
+.r-changes_requested{border-left:4px solid #c53030}.r-unreviewed{border-left:4px solid #a0aec0}
 code{font-size:.85rem}
 """
 
 
 def to_html(cells: list[Cell], summaries: list[LocaleSummary], catalog: Catalog, locales: list[str],
-            reviewed_as_of: str, sections: tuple[str, ...] = ()) -> str:
+            reviewed_as_of: str, policy: str = "label", sections: tuple[str, ...] = ()) -> str:
     """`sections`: more HTML sections (already escaped) placed after the locale summary."""
     e = html.escape
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -151,19 +173,23 @@ def to_html(cells: list[Cell], summaries: list[LocaleSummary], catalog: Catalog,
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>MBC Guide content report</title><style>{CSS}</style></head><body>",
         "<h1>MBC Guide content report</h1>",
-        f"<p>Generated {e(now)}. Content reviewed as of {e(reviewed_as_of)}. Facts come from "
+        f"<p>Generated {e(now)}. Facts as of {e(reviewed_as_of)}. Facts come from "
         "<code>shared/reference/medical.md</code>; each row names its section. Segments are counted "
         "for the SMS as sent (item texts include their navigation footer). Budgets: menus 2 segments, "
         "other texts 3. Grades: FK = Flesch-Kincaid grade (English, target 8 or below); "
         "FH = Fernández-Huerta (Spanish, 70-80 is about 6th grade).</p>",
-        "<p class='machine'>Translations with status \"machine\" were written by the engineering team "
-        "and must be reviewed by a bilingual clinician before use with patients.</p>",
+        "<p class='machine'>A translation is a machine translation until a bilingual clinician has "
+        "approved every text in the portal (/portal/review). Each approval is bound to the English and "
+        "the translation it saw: a later change shows as \"changed since approval\".</p>",
+        f"<p id='policy'>Policy for locales not fully reviewed (UNREVIEWED_LOCALES): <strong>{e(policy)}</strong> "
+        + ("(offered, with the machine-translation notice)" if policy == "label"
+           else "(offered by SMS and voice only when every text is approved)") + ".</p>",
         "<h2 id='summary'>Locales</h2><table><tr><th>locale</th><th>language</th><th>review status</th>"
         "<th>reviewer</th><th>date</th><th>texts translated</th><th>segments for a full menu tour</th>"
         "<th>largest text (segments)</th></tr>",
     ]
     for s in summaries:
-        cls = " class='machine'" if s.status == "machine" else ""
+        cls = " class='machine'" if "machine" in s.status else ""
         rows.append(f"<tr><td>{e(s.locale)}</td><td>{e(s.name)}</td><td{cls}>{e(s.status)}</td><td>{e(s.reviewer)}</td>"
                     f"<td>{e(s.date)}</td><td>{s.translated} / {s.texts}</td><td>{s.tour_segments}</td><td>{e(s.largest)}</td></tr>")
     rows.append("</table>")
@@ -183,6 +209,8 @@ def to_html(cells: list[Cell], summaries: list[LocaleSummary], catalog: Catalog,
             cls = "text" + (" over" if c.segments > budget else "") + ("" if c.translated else " missing")
             direction = " dir='rtl'" if loc in RTL_LOCALES else ""
             meta = f"{c.segments} seg · {c.encoding} · {c.units} units" + (f" · {c.grade}" if c.grade else "")
+            meta += f" · {c.review.replace('_', ' ')}" + (f" by {c.reviewer} {c.reviewed_at}" if c.reviewer else "")
+            cls += f" r-{c.review}"
             if not c.translated:
                 meta += " · NOT TRANSLATED (English shown)"
             rows.append(f"<td class='{cls}' lang='{e(loc)}'{direction}>{e(c.text)}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog import Catalog
+from .review import month_year
 from .safety import CLASSES, SAFETY_NOTES, safety_strings
 from .source import string_key
 
@@ -104,9 +105,10 @@ class RecordedPrompts:
 class VoiceRenderer:
     """Spoken wording for the call menus, from the same catalog as SMS."""
 
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, reviews=None):
         self.catalog = catalog
         self.content = catalog.content
+        self.reviews = reviews  # service.reviews.ReviewState; None: nothing approved
 
     def line(self, locale: str, name: str, **params) -> Utterance:
         key = string_key(name)
@@ -131,9 +133,16 @@ class VoiceRenderer:
                 self.line(locale, "voice_safety_repeat")]
 
     def welcome(self, locale: str) -> list[Utterance]:
-        date = self.catalog.reviewed_as_of(locale)
-        return [self.line(locale, "voice_welcome"), self.line(locale, "voice_reviewed", date=date),
-                self.line(locale, "voice_keys")]
+        """Welcome, "reviewed in <month>" from recorded approvals (else "facts as of"), the
+        machine-translation note while the locale is not reviewed, the keys."""
+        day = self.reviews.reviewed_on(locale) if self.reviews is not None else None
+        if day is not None:
+            dated = self.line(locale, "voice_reviewed", date=month_year(day, locale))
+        else:
+            dated = self.line(locale, "voice_facts_as_of", date=self.catalog.reviewed_as_of(locale))
+        machine = self.reviews.machine(locale) if self.reviews is not None else locale != "en"
+        note = [self.line(locale, "voice_machine_note")] if machine else []
+        return [self.line(locale, "voice_welcome"), dated, *note, self.line(locale, "voice_keys")]
 
     def main_menu(self, locale: str, page: int, *, languages: bool, speech: bool) -> list[Utterance]:
         size, topics = self.content.page_size, self.content.topics
@@ -199,7 +208,8 @@ class VoiceRenderer:
             for page in range(-(-len(offered) // LANGS_PER_PAGE)):
                 yield from (u for u in self.language_menu(offered, page) if u.locale == locale)
         for name in ("voice_texted", "voice_opted_out", "voice_no_text", "voice_no_input",
-                     "voice_invalid", "voice_goodbye", "voice_apology", "voice_safety_repeat"):
+                     "voice_invalid", "voice_goodbye", "voice_apology", "voice_safety_repeat",
+                     "voice_locale_off_note"):
             yield self.line(locale, name)
         for kind in CLASSES:
             for seen_by in SAFETY_NOTES:

@@ -54,7 +54,8 @@ def _catalog():
 
 
 def _locales() -> list[str]:
-    return list(current_app.extensions["line"].renderer.enabled_locales)
+    # Languages offered now: with UNREVIEWED_LOCALES=off, one not yet reviewed is held back (service/reviews.py).
+    return current_app.extensions["line"].renderer.offered_locales()
 
 
 @bp.app_template_filter("category_label")

@@ -130,6 +130,9 @@ CHECKS = {
 NO_CLINIC_DATA = {
     ("/portal/", "GET"), ("/portal/login", "GET"), ("/portal/login", "POST"), ("/portal/logout", "POST"),
     ("/portal/lang/<locale>", "GET"), ("/api/v1/openapi.json", "GET"),
+    # Clinical review: program-wide texts, no clinic's data (tests/clinics/test_review_portal.py).
+    ("/portal/review", "GET"), ("/portal/review.js", "GET"), ("/portal/review/<locale>/<path:key>", "GET"),
+    ("/portal/review/<locale>/<path:key>", "POST"),
 }
 
 

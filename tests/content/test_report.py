@@ -29,7 +29,7 @@ def test_csv_has_every_text_in_every_locale(report):
     assert row["sources"].startswith("medical.md") and row["grade"].startswith("FK ")
     assert int(row["segments"]) >= 1 and row["encoding"] == "GSM-7"
     es = next(r for r in rows if r["key"] == "topic.cdk46.what.text" and r["locale"] == "es")
-    assert es["review_status"] == "machine" and es["translated"] == "yes"
+    assert es["review_status"] == "unreviewed" and es["translated"] == "yes" and es["reviewer"] == ""
 
 
 def test_html_is_self_contained(report):
