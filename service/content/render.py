@@ -86,6 +86,10 @@ class SmsRenderer:
         for name in ("welcome", "hint", "help", "stop_confirm", "start_confirm", "safety",
                      "apology", "lang_set"):
             yield name, "text", self.render(Reply("text", key=name), locale)
+        for key in self.content.texts:  # "ask a term" definitions (messages/ask.toml)
+            if key.startswith("string.term_"):
+                name = key.removeprefix("string.")
+                yield name, "text", self.render(Reply("text", key=name), locale)
         yield "language menu", "menu", self.render(Reply("lang_menu"), locale)
         from ..trials.compose import Composer  # the trials texts that need no study data
 
