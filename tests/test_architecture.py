@@ -16,7 +16,7 @@ LATE_ON_PURPOSE = {
     ("service/__init__.py", "create_app"), ("service/api/__init__.py", "init_app"),
     ("service/portal/__init__.py", "init_app"), ("service/simulator/__init__.py", "init_app"),
     ("service/cli.py", "*"), ("service/content_cli.py", "*"), ("service/messaging/__init__.py", "sender_for"),
-    ("service/content/checks.py", "reading_grade"), ("service/content/report.py", "spanish_grade"),
+    ("service/content/checks.py", "reading_grade"), ("service/content/checks.py", "dale_chall"), ("service/content/report.py", "spanish_grade"),
     ("service/content/extract.py", "main"), ("service/portal/i18n.py", "extract"),
     ("service/portal/i18n.py", "__html__"), ("service/portal/enrollments.py", "_category_label"),
     ("service/spool.py", "_database_unavailable"),

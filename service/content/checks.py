@@ -6,6 +6,8 @@ Used by `flask --app service content check` and by the tests.
 from __future__ import annotations
 
 import re
+import statistics
+import warnings
 import tomllib
 from dataclasses import dataclass
 
@@ -17,9 +19,12 @@ from .source import MESSAGES_DIR
 
 MENU_BUDGET = 2
 TEXT_BUDGET = 3
-MAX_GRADE = 8.0
+MAX_GRADE = 8.0  # every English text and spoken prompt, short ones included (issue 15)
+MAX_MEDIAN_GRADE = 6.0  # medical.md section 4: target 6th grade
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 # Characters that force UCS-2 for no reason in a language that does not need them.
+# Numbers a translation must keep exactly: 911, 988 and phone numbers (1-800-4-CANCER too).
+KEPT_NUMBERS = re.compile(r"(?<![\d-])(?:911|988)(?![\d-])|\b1-800-[0-9A-Z-]*[0-9A-Z]|\b\d{3}-\d{3}-\d{4}\b")
 AVOIDABLE = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2026": "..."}
 
 
@@ -33,11 +38,34 @@ class Problem:
         return f"{self.locale}: {self.where}: {self.message}"
 
 
+def _readable(text: str) -> str:
+    """The text as graded: each placeholder read as one short word."""
+    return PLACEHOLDER.sub("it", text)
+
+
 def reading_grade(text: str) -> float:
+    """Flesch-Kincaid grade (textstat below 0.7.5 counts syllables with pyphen: works offline)."""
     import textstat
 
     textstat.set_lang("en_US")
-    return float(textstat.flesch_kincaid_grade(text))
+    return float(textstat.flesch_kincaid_grade(_readable(text)))
+
+
+def dale_chall(text: str) -> float:
+    """Dale-Chall score: sees long, uncommon words that Flesch-Kincaid misses (4.9 or less is
+    grade 4 and below, 5.0-5.9 grades 5-6, 6.0-6.9 grades 7-8)."""
+    import textstat
+
+    textstat.set_lang("en_US")
+    with warnings.catch_warnings():
+        # textstat 0.7.4 reads its easy-word list (once per process) without closing the file.
+        warnings.simplefilter("ignore", ResourceWarning)
+        return float(textstat.dale_chall_readability_score(_readable(text)))
+
+
+def graded(source) -> bool:
+    """Texts that must read plainly: everything sent or said, not menu labels."""
+    return source.kind in ("text", "voice") and bool(source.text.strip())
 
 
 def glossary(locale: str) -> dict[str, str]:
@@ -83,14 +111,17 @@ def check_catalog(catalog: Catalog, renderer: SmsRenderer, locales: list[str]) -
     for locale in locales:
         if locale != SOURCE_LOCALE:
             problems.extend(check_glossary(catalog, locale))
+    grades = []
     for key, source in content.texts.items():
-        # Grade only sentences: labels and menu headers are too short for Flesch-Kincaid.
+        # Every text and spoken prompt, short ones included (menu labels are not sentences).
         # Spoken prompts (kind "voice") must be plain too; they only skip the SMS budgets.
-        if source.kind in ("text", "voice") and len(source.text.split()) >= 8:
+        if graded(source):
             grade = reading_grade(source.text)
+            grades.append(grade)
             if grade > MAX_GRADE:
                 problems.append(Problem(SOURCE_LOCALE, key, f"reading grade {grade:.1f} is above {MAX_GRADE:g}"))
         wanted = set(PLACEHOLDER.findall(source.text))
+        numbers = KEPT_NUMBERS.findall(source.text)
         for locale in locales:
             if locale == SOURCE_LOCALE:
                 continue
@@ -101,8 +132,14 @@ def check_catalog(catalog: Catalog, renderer: SmsRenderer, locales: list[str]) -
             got = set(PLACEHOLDER.findall(text))
             if got != wanted:
                 problems.append(Problem(locale, key, f"placeholders {sorted(got)} differ from source {sorted(wanted)}"))
+            lost = [n for n in numbers if n not in text]
+            if lost:
+                problems.append(Problem(locale, key, f"number(s) {lost} lost in translation"))
             if text.strip() == source.text.strip() and len(source.text) > 12 and not key.endswith(".label"):
                 problems.append(Problem(locale, key, "identical to the English source (untranslated?)"))
+    median = statistics.median(grades) if grades else 0.0
+    if median > MAX_MEDIAN_GRADE:
+        problems.append(Problem(SOURCE_LOCALE, "all texts", f"median reading grade {median:.1f} is above {MAX_MEDIAN_GRADE:g}"))
     for locale in locales:
         for where, kind, text in renderer.all_texts(locale):
             budget = MENU_BUDGET if kind == "menu" else TEXT_BUDGET

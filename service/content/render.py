@@ -137,6 +137,10 @@ class SmsRenderer:
         for kind in CLASSES:
             for seen_by in SAFETY_NOTES:
                 yield f"safety {kind} ({seen_by})", "text", safety_text(self.catalog, locale, kind, seen_by)
+        for key in self.content.texts:  # "ask a term" definitions (messages/ask.toml)
+            if key.startswith("string.term_"):
+                name = key.removeprefix("string.")
+                yield name, "text", self.render(Reply("text", key=name), locale)
         yield "language menu", "menu", self.render(Reply("lang_menu"), locale)
         for source in self.more_texts:
             yield from source(self.catalog, locale)

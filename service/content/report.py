@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .catalog import Catalog
-from .checks import reading_grade
+from .checks import dale_chall, reading_grade
 from .locales import KNOWN_LOCALES, RTL_LOCALES, SOURCE_LOCALE
 from .review import UNREVIEWED
 from .render import SmsRenderer
@@ -63,10 +63,10 @@ def spanish_grade(text: str) -> str:
 
 
 def grade_of(locale: str, text: str) -> str:
+    if locale == SOURCE_LOCALE:  # every English text, short ones included (issue 15)
+        return f"FK {reading_grade(text):.1f} · DC {dale_chall(text):.1f}" if text.strip() else ""
     if len(text.split()) < 8:
         return ""
-    if locale == SOURCE_LOCALE:
-        return f"FK {reading_grade(text):.1f}"
     if locale == "es":
         return spanish_grade(text)
     return ""
@@ -176,7 +176,9 @@ def to_html(cells: list[Cell], summaries: list[LocaleSummary], catalog: Catalog,
         f"<p>Generated {e(now)}. Facts as of {e(reviewed_as_of)}. Facts come from "
         "<code>shared/reference/medical.md</code>; each row names its section. Segments are counted "
         "for the SMS as sent (item texts include their navigation footer). Budgets: menus 2 segments, "
-        "other texts 3. Grades: FK = Flesch-Kincaid grade (English, target 8 or below); "
+        "other texts 3. Grades: FK = Flesch-Kincaid grade (English: every text 8 or below, median 6 "
+        "or below); DC = Dale-Chall score (English; it counts long, uncommon words: 5.0-5.9 is "
+        "about grades 5-6, 6.0-6.9 grades 7-8); "
         "FH = Fernández-Huerta (Spanish, 70-80 is about 6th grade).</p>",
         "<p class='machine'>A translation is a machine translation until a bilingual clinician has "
         "approved every text in the portal (/portal/review). Each approval is bound to the English and "

@@ -213,10 +213,11 @@ def converse(
         fresh = replace(seen, node=MAIN, page=0, topic=None, item=None)
         return Turn(fresh, (*replies, main_menu()), tuple(events))
 
-    return _navigate(seen, message, kind, tree, events)
+    return _navigate(seen, message, kind, tree, events, lexicon.ask)
 
 
-def _navigate(state: State, message: str, kind: str | None, tree: MenuTree, events: list) -> Turn:
+def _navigate(state: State, message: str, kind: str | None, tree: MenuTree, events: list,
+              ask: kw.AskWords | None = None) -> Turn:
     evs = tuple(events)
     if kind == kw.BACK:
         if state.node == ITEM:
@@ -247,7 +248,21 @@ def _navigate(state: State, message: str, kind: str | None, tree: MenuTree, even
             if topic is not None:
                 return _show_topic(state, topic, evs)
 
+    asked = _ask(state, message, tree, ask, evs)
+    if asked is not None:
+        return asked
     return Turn(state, (text("hint"),), evs)
+
+
+def _ask(state: State, message: str, tree: MenuTree, ask: kw.AskWords | None, events: tuple) -> Turn | None:
+    """A term's one-text definition ("what is her2?"), or the topic a word names ("chemo")."""
+    found = ask.find(message) if ask is not None else None
+    if found is None:
+        return None
+    kind, name = found
+    if kind == "term":
+        return Turn(state, (text(name),), events)
+    return _show_topic(state, name, events) if name in tree.topic_ids() else None
 
 
 def _show_topic(state: State, topic: str, events: tuple) -> Turn:

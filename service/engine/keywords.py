@@ -96,6 +96,59 @@ def _words(values) -> frozenset[str]:
     return frozenset(normalize(v) for v in values)
 
 
+@dataclass(frozen=True, eq=False)
+class AskWords:
+    """Terms a person can ask about, and topic words (messages/ask.toml, issue 15).
+
+    `find` reads a short message the menu did not understand: the term it names (its definition
+    is the string `key`), else the topic it names, else None.
+    """
+
+    terms: tuple[tuple[str, str], ...] = ()  # (word, string key)
+    topics: tuple[tuple[str, str], ...] = ()  # (word, topic id)
+    max_words: int = 8
+
+    @classmethod
+    def build(cls, data: dict) -> "AskWords":
+        def pairs(table: dict) -> tuple[tuple[str, str], ...]:
+            return tuple((fold_accents(normalize(w)), name) for name, words in table.items() for w in words)
+
+        return cls(pairs(data.get("terms", {})), pairs(data.get("topics", {})), int(data.get("max_words", 8)))
+
+    def find(self, text: str) -> tuple[str, str] | None:
+        """("term", string key) or ("topic", topic id) for a short message, else None."""
+        norm = fold_accents(normalize(text))
+        if not norm or len(norm.split()) > self.max_words:
+            return None
+        for kind, (pattern, names) in (("term", self._terms), ("topic", self._topics)):
+            found = pattern.search(norm)
+            if found:
+                return kind, names[found.group(0)]
+        return None
+
+    @cached_property
+    def _terms(self) -> tuple[re.Pattern[str], dict[str, str]]:
+        return _word_pattern(self.terms), dict(self.terms)
+
+    @cached_property
+    def _topics(self) -> tuple[re.Pattern[str], dict[str, str]]:
+        return _word_pattern(self.topics), dict(self.topics)
+
+
+def _word_pattern(pairs: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+    """One pattern for all words, longest first. Latin-script words must stand alone among Latin
+    letters ("什么是HER2" still finds her2); Cyrillic ones among letters; others match anywhere."""
+    parts = []
+    for word in sorted({w for w, _ in pairs}, key=len, reverse=True):
+        if word.isascii():
+            parts.append(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9+])")
+        elif _BOUNDED.fullmatch(word):
+            parts.append(rf"(?<!\w){re.escape(word)}(?![\w+])")
+        else:
+            parts.append(re.escape(word))
+    return re.compile("|".join(parts)) if parts else re.compile(r"(?!x)x")
+
+
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: built once per app
 class Lexicon:
     """Everything the engine needs to understand words, for the enabled locales."""
@@ -104,6 +157,7 @@ class Lexicon:
     names: dict[str, str]  # enabled locale -> its own name ("ESPAÑOL")
     source: str = "en"
     red_flags: RedFlags = field(default_factory=lambda: RedFlags({}))  # every locale's terms
+    ask: AskWords = field(default_factory=AskWords)  # terms and topic words (messages/ask.toml)
 
     @classmethod
     def build(cls, tables: dict[str, dict], names: dict[str, str], source: str = "en") -> "Lexicon":
@@ -226,3 +280,7 @@ class Lexicon:
         for locale, name in self.names.items():
             table.setdefault(fold_accents(normalize(name)), locale)
         return table
+
+
+# Words spaced and uninflected at their edges (Latin, Cyrillic): matched as whole words.
+_BOUNDED = re.compile(r"[\sa-z0-9'\-\u00c0-\u024f\u0400-\u04ff]+")

@@ -96,7 +96,7 @@ def test_off_offers_a_language_by_sms_only_when_every_text_is_approved(off_app, 
     # Someone who writes in Spanish (or chose it before) gets English, with one note in Spanish.
     first = line.sms("Hola", from_=PHONE).messages
     assert first[0] == string(off_app, "es", "locale_off_note")
-    assert first[1].startswith("MBC Guide: plain facts") and first[2].startswith("MBC Guide topics")
+    assert first[1].startswith("MBC Guide: facts on metastatic") and first[2].startswith("MBC Guide topics")
     assert db.one(sa.select(Subscriber.locale).where(Subscriber.phone == PHONE)) == "es"  # their choice is kept
     again = line.sms("MENU", from_=PHONE).messages
     assert again[0].startswith("MBC Guide topics") and string(off_app, "es", "locale_off_note") not in again

@@ -2,10 +2,12 @@
 
 import ast
 import pathlib
+from dataclasses import replace as dc_replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from service.content.lexicon import load_ask
 from service.engine import ConsentChanged, LanguageChanged, RedFlag, State, converse
 from service.engine.keywords import Lexicon
 from service.engine.menu import MenuTree
@@ -180,3 +182,57 @@ def test_an_english_keyword_that_is_also_a_locale_word_keeps_english():
     assert converse(State(), "MENU", T0, TREE, lexicon).state.locale == "en"
     assert converse(State(), "menú", T0, TREE, lexicon).state.locale == "en"
     assert converse(State(), "hola", T0, TREE, lexicon).state.locale == "es"
+
+
+# --- Ask a term / topic words (issue 15): a step just before the "hint" fallback ---
+
+ASK_LEXICON = Lexicon.build(
+    {"en": {"opt_out": ["STOP"], "help": ["HELP"], "menu": ["MENU"], "back": ["0"], "more": ["MORE"],
+            "red_flags": {"urgent": ["fever"]}}},
+    {"en": "ENGLISH"},
+)
+
+
+def ask_turn(state, text):
+    lexicon = dc_replace(ASK_LEXICON, ask=load_ask())
+    tree = MenuTree(topics=(("chemo", ("what",)), ("hormone", ("what",)), ("trials", ("what",))), page_size=5)
+    return converse(state, text, T0, tree, lexicon)
+
+
+@pytest.mark.parametrize("text, key", [
+    ("what is her2?", "term_her2"), ("TNBC", "term_tnbc"), ("que es HER2", "term_her2"),
+    ("qué es el HER2+", "term_her2"), ("HER2 là gì", "term_her2"), ("什么是HER2？", "term_her2"),
+    ("what's a CPS score", "term_pdl1"), ("o que é metástase", "term_metastatic"), ("hr+", "term_hr"),
+])
+def test_a_term_or_a_question_about_one_gets_its_definition(text, key):
+    t = ask_turn(active(), text)
+    assert kinds(t) == [("text", key)]
+    assert t.state.node == "main"  # where the person was stays as it was
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("chemo", "chemo"), ("hormone", "hormone"), ("clinical trials", "trials"), ("tell me about tamoxifen", "hormone"),
+    ("quimioterapia", "chemo"),
+])
+def test_a_topic_word_opens_that_topic(text, topic):
+    t = ask_turn(active(), text)
+    assert [(r.kind, r.topic) for r in t.replies] == [("topic_menu", topic)]
+    assert t.state.node == "topic" and t.state.topic == topic
+
+
+@pytest.mark.parametrize("text", ["I feel sad today", "chr+", "ivory", "hello there", "her2 " + "word " * 10])
+def test_a_phrase_not_understood_still_gets_the_hint(text):
+    assert kinds(ask_turn(active(), text)) == [("text", "hint")]
+
+
+def test_numbers_keywords_and_red_flags_win_over_terms():
+    assert kinds(ask_turn(active(), "fever and her2")) == [("safety", "urgent")]
+    assert kinds(ask_turn(active(), "STOP")) == [("text", "stop_confirm")]
+    t = ask_turn(active(), "1")
+    assert [(r.kind, r.topic) for r in t.replies] == [("topic_menu", "chemo")]
+
+
+def test_a_topic_word_for_a_topic_the_tree_lacks_gets_the_hint():
+    lexicon = dc_replace(ASK_LEXICON, ask=load_ask())
+    tree = MenuTree(topics=(("a", ("x",)),), page_size=5)
+    assert kinds(converse(active(), "chemo", T0, tree, lexicon)) == [("text", "hint")]

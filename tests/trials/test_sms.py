@@ -167,7 +167,7 @@ def test_in_spanish_the_frame_is_translated_titles_stay_english(twilio, synced):
 
 def test_a_first_spanish_command_sets_spanish(twilio, synced):
     welcome, *rest = texts(twilio, "ENSAYOS 94110")
-    assert "no consejo médico" in welcome
+    assert "No es consejo médico" in welcome
     assert rest[-1].startswith("Estudios abiertos cerca de 94110")
 
 
