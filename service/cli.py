@@ -88,10 +88,19 @@ def simulate(phone: str) -> None:
 @with_appcontext
 @click.pass_context
 def seed_demo(ctx: click.Context) -> None:
-    """Create the demo clinic used by `make run` (safe to run again)."""
+    """Create the demo clinic used by `make run`, with a few weeks of patients, texts, check-in
+    answers, tasks and a fictional trials sample (safe to run again; refused in production)."""
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("seed-demo makes fictional patients and a known password: not in production")
     ctx.invoke(clinics_create, name="Demo Clinic", tz="America/Los_Angeles")
     from .clinics.commands import seed_demo_staff
+    from .demo import seed
 
+    added = seed(current_app._get_current_object(), "Demo Clinic", current_app.extensions["clock"]())
+    if any(added.values()):
+        click.echo("demo data: " + ", ".join(f"{n} {what}" for what, n in added.items()))
+    else:
+        click.echo("demo data: already there")
     seed_demo_staff("Demo Clinic")
 
 
