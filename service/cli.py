@@ -60,6 +60,7 @@ def simulate(phone: str) -> None:
     """Talk to the line in the terminal, through the same engine and storage as the webhook."""
     from .conversation import handle_sms
     from .phones import to_e164
+    from .simulator.explain import why_no_reply
 
     line = current_app.extensions["line"]
     clock = current_app.extensions["clock"]
@@ -74,11 +75,13 @@ def simulate(phone: str) -> None:
         if not raw:
             break
         text = raw.rstrip("\n")
+        now = clock()
         with dbmod.transaction() as sess:
             texts = handle_sms(sess, line, sid="SMsim" + uuid.uuid4().hex, phone=phone,
-                               body=text, now=clock())
+                               body=text, now=now)
         if not texts:
-            click.echo("(no reply)")
+            with dbmod.transaction() as sess:
+                click.echo(f"(no reply: {why_no_reply(sess, current_app, phone, now)['text']})")
         for reply in texts:
             click.echo("line> " + reply.replace("\n", "\n      "))
         click.echo("")

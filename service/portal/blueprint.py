@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..clinics import MAX_ID
 from ..models import Enrollment, StaffUser
+from ..pages import html_error_page
 from .i18n import NAMES, current_locale, gettext
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
@@ -20,6 +21,12 @@ bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templa
 @bp.context_processor
 def _portal_globals() -> dict:
     return {"_": gettext, "portal_locale": current_locale(), "portal_languages": NAMES, "csrf_token": generate_csrf}
+
+
+@bp.errorhandler(404)
+def _not_found(_exc):
+    """Another clinic's or an unknown id: the same styled page as any unknown address."""
+    return html_error_page(404)
 
 
 class PortalUser(UserMixin):
