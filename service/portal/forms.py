@@ -8,6 +8,7 @@ from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectFi
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .blueprint import bp
 from .i18n import lazy_gettext as _l
 
 REQUIRED = _l("This field is required.")
@@ -39,3 +40,15 @@ class ImportForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something (stop, close, sign out): only the CSRF token."""
+
+
+@bp.app_template_global("aria")
+def aria(field, id: str, hint: str | None = None) -> dict:
+    """Attributes that tie a field to its hint and its errors (templates/portal/fields.html):
+    screen readers announce "invalid" and read the error with the field."""
+    ids = [hint] if hint else []
+    ids += [f"{id}-error{i or ''}" for i in range(len(field.errors))]
+    attrs = {"aria-describedby": " ".join(ids)} if ids else {}
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return attrs

@@ -59,6 +59,13 @@ def gettext(message: str, **params) -> str:
 _ = gettext
 
 
+def ngettext(singular: str, plural: str, n: int, **params) -> str:
+    """'1 row needs fixing' / '3 rows need fixing' (Spanish has the same two forms); `n` is
+    passed to the text as %(n)s."""
+    text = translations(current_locale()).ngettext(singular, plural, n)
+    return text % {"n": n, **params}
+
+
 def N_(message: str) -> str:  # noqa: N802 - marks a string for extraction, translated later
     return message
 
@@ -88,7 +95,7 @@ def extract() -> Catalog:
     catalog = Catalog(project="MBC Guide portal", domain=DOMAIN)
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
     options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-    keywords = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "N_": None}
+    keywords = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "N_": None, "ngettext": (1, 2)}
     for filename, lineno, message, comments, context in extract_from_dir(
         str(HERE), method_map, options, keywords=keywords
     ):

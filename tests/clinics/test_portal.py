@@ -164,8 +164,9 @@ def test_csv_with_one_bad_row_imports_nothing_and_reports_each_row(make_clinic, 
     page = html_of(resp)
     assert "Nothing was imported. 6 rows need fixing" in page
     report = re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]*)</td></tr>", page)
-    assert report == [("3", "That is not a valid phone number."), ("4", "Choose a language from the list."),
-                      ("5", "Choose treatments from the list."), ("6", "Write the date as YYYY-MM-DD."),
+    assert report == [("3", "That is not a valid phone number."),
+                      ("4", "Unknown language “kl”: use one from the list above."),
+                      ("5", "Unknown treatment “astrology”: use one from the list above."), ("6", "Write the date as YYYY-MM-DD."),
                       ("7", "This number is in the file twice."), ("8", "This patient is already enrolled.")]
     assert db.count(Enrollment) == 1 and len(queue_rows(db)) == 1  # only the one from before
 
