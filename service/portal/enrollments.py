@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import db
@@ -33,13 +33,14 @@ ERRORS = {
     "duplicate_in_file": N_("This number is in the file twice."),
     "label_too_long": N_("The patient label has at most 40 characters."),
 }
+# "Failed" is a message's status ("Envío fallido") and an enrollment's ("Fallida"): two texts.
 STATUSES = {
     "awaiting_yes": N_("Awaiting YES"), "active": N_("Active"), "completed": N_("Completed"),
     "stopped": N_("Stopped"), "failed": N_("Failed"), "expired": N_("Expired"),
 }
 MESSAGE_STATUSES = {
     "queued": N_("Queued"), "sending": N_("Sending"), "sent": N_("Sent"), "delivered": N_("Delivered"),
-    "undelivered": N_("Not delivered"), "failed": N_("Failed"), "cancelled": N_("Cancelled"),
+    "undelivered": N_("Not delivered"), "failed": N_("Sending failed"), "cancelled": N_("Cancelled"),
 }
 STEPS = {"confirm": N_("Confirmation (reply YES)"), "welcome": N_("Welcome"), "catchup": N_("Catch-up summary"),
          "checkin": N_("Check-in"), "what": N_("what to expect"), "side": N_("side effects to report"),
@@ -141,7 +142,7 @@ def enroll_one():
     if form.validate_on_submit():
         req = EnrollRequest(phone=form.phone.data, locale=form.locale.data, categories=form.categories.data,
                             start_date=form.start_date.data, timezone=form.timezone.data or None,
-                            consent=bool(form.consent.data))
+                            consent=bool(form.consent.data), label=form.label.data or None)
         try:
             with db.transaction() as sess:
                 clinic = sess.get(Clinic, clinic_id())
@@ -298,6 +299,21 @@ def enrollment(enrollment_id: int):
                            tasks=tasks, form=ActionForm(), created=request.args.get("created"))
 
 
+@bp.get("/enrollments/<int:enrollment_id>/stop")
+@login_required
+def confirm_stop(enrollment_id: int):
+    """Stopping cannot be undone (the patient would have to reply YES to a new enrollment): ask first."""
+    with db.transaction() as sess:
+        item = own_enrollment(sess, enrollment_id)
+        phone = sess.get(Subscriber, item.subscriber_id).phone
+        waiting = sess.scalar(sa.select(sa.func.count()).select_from(EnrollmentMessage)
+                              .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
+                              .where(EnrollmentMessage.enrollment_id == item.id, OutboundMessage.status == "queued"))
+    if item.status not in ("awaiting_yes", "active"):
+        return redirect(url_for("portal.enrollment", enrollment_id=enrollment_id))
+    return render_template("portal/stop.html", item=item, phone=phone, waiting=waiting, form=ActionForm())
+
+
 @bp.post("/enrollments/<int:enrollment_id>/stop")
 @login_required
 def stop_enrollment(enrollment_id: int):
@@ -306,5 +322,6 @@ def stop_enrollment(enrollment_id: int):
         abort(400)
     with db.transaction() as sess:
         item = own_enrollment(sess, enrollment_id, lock=True)
-        stop(sess, item, actor=current_user.actor, now=now())
+        if stop(sess, item, actor=current_user.actor, now=now()):
+            flash(_("Enrollment stopped. No more texts will be sent to this patient."), "notice")
     return redirect(url_for("portal.enrollment", enrollment_id=enrollment_id))

@@ -30,12 +30,17 @@ class EnrollForm(FlaskForm):
     categories = MultiCheckboxField(validators=[DataRequired(_l("Choose at least one treatment."))])
     start_date = DateField(validators=[Optional()], format="%Y-%m-%d")
     timezone = StringField(validators=[Optional(), Length(max=64)])
+    label = StringField(validators=[Optional(), Length(max=40, message=_l("The patient label has at most 40 characters."))])
     consent = BooleanField(validators=[DataRequired(_l("Confirm that the patient agreed to get texts."))])
 
 
 class ImportForm(FlaskForm):
     file = FileField(validators=[FileRequired(REQUIRED)])
     consent = BooleanField(validators=[DataRequired(_l("Confirm that every patient in the file agreed to get texts."))])
+
+
+class ClinicForm(FlaskForm):
+    timezone = StringField(validators=[DataRequired(REQUIRED), Length(max=64)])
 
 
 class ActionForm(FlaskForm):

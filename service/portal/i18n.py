@@ -79,6 +79,9 @@ class LazyString:
     def __str__(self) -> str:
         return gettext(self.message)
 
+    def __mod__(self, params) -> str:  # WTForms formats some validator messages (Length) with %
+        return str(self) % params if "%(" in self.message else str(self)
+
     def __html__(self) -> str:
         from markupsafe import escape
 
