@@ -54,6 +54,8 @@
       url.className = "url";
       url.textContent = `POST ${doc.url} → ${doc.status}`;
       const pre = document.createElement("pre");
+      pre.tabIndex = 0; // it scrolls: keyboard users must reach it too
+      pre.setAttribute("aria-label", `TwiML answered to ${doc.url}`);
       pre.textContent = (doc.twiml || "").replace(/></g, ">\n<");
       div.append(url, pre);
       box.appendChild(div);
