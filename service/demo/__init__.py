@@ -51,7 +51,7 @@ class Patient:
 
 PATIENTS = (
     # Completed the series in Spanish; the check-in answer "2" became a side-effects task.
-    Patient("+15105550101", "es", ("chemo",), 38, "A.R.", ((0.05, "SÍ"), (2, "MENU"), (2.01, "7"), (23, "2"))),
+    Patient("+15105550101", "es", ("chemo",), 28, "A.R.", ((0.05, "SÍ"), (2, "MENU"), (2.01, "7"), (23, "2"))),
     # Active in Vietnamese on two treatments; asked about topics; texted a red flag (urgent task).
     Patient("+16505550102", "vi", ("hormone", "cdk46"), 19, "MRN 40112",
             ((0.1, "YES"), (1, "MENU"), (1.01, "2"), (4, "MENU"), (4.01, "3"), (17.5, "I have a fever and chills"))),

@@ -71,6 +71,7 @@
       return `queued text (${row.source}) · ${due}` + (row.quiet_hours ? " · held for quiet hours (the line texts only in the daytime)" : "");
     }
     const at = row.sent_at ? ` ${when(row.sent_at)}` : "";
+    if (row.status === "cancelled") return `text from the line (${row.source}) · cancelled, never sent`;
     return `text from the line (${row.source}) · ${row.status}${at}`;
   }
 
@@ -81,7 +82,9 @@
     for (const row of rows) {
       const shown = shownOutbox.get(row.id);
       if (shown && shown.status === row.status) continue;
-      const cls = "in" + (row.status === "queued" || row.status === "sending" ? " queued" : " sent") ;
+      const kind = {queued: "queued", sending: "queued", cancelled: "cancelled", failed: "failed",
+        undelivered: "failed"}[row.status] || "sent";
+      const cls = "in " + kind;
       if (shown) {
         shown.li.className = cls;
         shown.li.querySelector(".meta").textContent = outboxMeta(row);
