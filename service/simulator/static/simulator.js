@@ -216,5 +216,8 @@
   });
   $("#my-number").textContent = phone;
   refreshOutbox().catch(() => {});
-  setInterval(() => { if (!document.hidden) refreshOutbox().catch(() => {}); }, 3000);
+  // While a text waits to be sent, look again every few seconds (only then: each look is a request
+  // in the make run terminal).
+  const waiting = () => [...shownOutbox.values()].some((s) => s.status === "queued" || s.status === "sending");
+  setInterval(() => { if (!document.hidden && waiting()) refreshOutbox().catch(() => {}); }, 5000);
 })();
