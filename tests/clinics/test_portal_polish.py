@@ -113,5 +113,8 @@ def test_clinic_admin_sets_the_time_zone(make_clinic, portal_for, db):
     assert "Times are now shown in America/Denver" in html_of(portal.get(resp.headers["Location"]))
 
 
-def test_staff_cannot_change_the_clinic(make_clinic, portal_for):
-    assert portal_for(make_clinic("North", role="staff")).get("/portal/clinic").status_code == 403
+def test_staff_cannot_change_the_clinic(make_clinic, portal_for, db):
+    portal = portal_for(make_clinic("North", role="staff"))
+    assert portal.get("/portal/clinic").status_code == 403
+    assert portal.client.post("/portal/clinic", data={"timezone": "America/Denver"}).status_code == 403
+    assert db.one(sa.select(Clinic.timezone)) == "America/New_York"
