@@ -85,6 +85,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     portal.init_app(app)
     api.init_app(app)
+    from . import pages  # the development start page at /, the styled 404
+
+    pages.init_app(app)
     app.register_blueprint(trials_voice.bp)
     cli.init_app(app)
     return app

@@ -60,6 +60,7 @@ def simulate(phone: str) -> None:
     """Talk to the line in the terminal, through the same engine and storage as the webhook."""
     from .conversation import handle_sms
     from .phones import to_e164
+    from .simulator.explain import why_no_reply
 
     line = current_app.extensions["line"]
     clock = current_app.extensions["clock"]
@@ -74,11 +75,13 @@ def simulate(phone: str) -> None:
         if not raw:
             break
         text = raw.rstrip("\n")
+        now = clock()
         with dbmod.transaction() as sess:
             texts = handle_sms(sess, line, sid="SMsim" + uuid.uuid4().hex, phone=phone,
-                               body=text, now=clock())
+                               body=text, now=now)
         if not texts:
-            click.echo("(no reply)")
+            with dbmod.transaction() as sess:
+                click.echo(f"(no reply: {why_no_reply(sess, current_app, phone, now)['text']})")
         for reply in texts:
             click.echo("line> " + reply.replace("\n", "\n      "))
         click.echo("")
@@ -88,10 +91,19 @@ def simulate(phone: str) -> None:
 @with_appcontext
 @click.pass_context
 def seed_demo(ctx: click.Context) -> None:
-    """Create the demo clinic used by `make run` (safe to run again)."""
+    """Create the demo clinic used by `make run`, with a few weeks of patients, texts, check-in
+    answers, tasks and a fictional trials sample (safe to run again; refused in production)."""
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("seed-demo makes fictional patients and a known password: not in production")
     ctx.invoke(clinics_create, name="Demo Clinic", tz="America/Los_Angeles")
     from .clinics.commands import seed_demo_staff
+    from .demo import seed
 
+    added = seed(current_app._get_current_object(), "Demo Clinic", current_app.extensions["clock"]())
+    if any(added.values()):
+        click.echo("demo data: " + ", ".join(f"{n} {what}" for what, n in added.items()))
+    else:
+        click.echo("demo data: already there")
     seed_demo_staff("Demo Clinic")
 
 

@@ -221,6 +221,9 @@ class Enrollment(Base):
     ended_reason: Mapped[str | None] = mapped_column(sa.String(40))
     checkin_answer: Mapped[int | None]
     checkin_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optional, to tell patients apart in the portal (initials or a record number); only this
+    # clinic sees it (never a name or diagnosis: the portal says so where it is entered).
+    patient_label: Mapped[str | None] = mapped_column(sa.String(40))
 
     __table_args__ = (
         sa.CheckConstraint(

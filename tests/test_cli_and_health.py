@@ -17,7 +17,7 @@ def test_simulate_holds_a_conversation_in_english_and_spanish(runner, db):
     out = result.output
     assert "not medical advice" in out
     assert "Hormone therapy. Reply a number:" in out
-    assert "(no reply)" in out  # MENU after STOP is silent
+    assert "(no reply: held back: this number opted out (STOP)" in out  # MENU after STOP is silent, and says why
     sub = db.one(sa.select(Subscriber))
     assert sub.phone == "+14155550111" and sub.locale == "es" and sub.status == "active"
     kinds = [e.kind for e in db.all(sa.select(ConsentEvent).order_by(ConsentEvent.id))]

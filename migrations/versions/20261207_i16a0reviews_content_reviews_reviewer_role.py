@@ -1,7 +1,7 @@
 """content reviews, locale notices, reviewer role
 
 Revision ID: i16a0reviews
-Revises: c3d4e5f6a7b8
+Revises: i19a1b2c3d4e5
 Create Date: 2026-12-07 01:55:00
 
 Issue 16 (clinical review of every text). A migration runs while the previous release is still
@@ -15,7 +15,7 @@ import service.db
 
 
 revision = 'i16a0reviews'
-down_revision = 'c3d4e5f6a7b8'
+down_revision = 'i19a1b2c3d4e5'
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,7 @@ from ..clinics.accounts import find_token
 from ..clinics.enroll import EnrollmentError, EnrollRequest, enroll, stop
 from ..clinics.lifecycle import sweep
 from ..models import Clinic, Enrollment, EnrollmentMessage, OutboundMessage, Subscriber
+from ..pages import html_error
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -58,7 +59,7 @@ def _http_error(exc: HTTPException):
 def json_routing_error(exc: HTTPException):
     if request.path.startswith("/api/"):
         return _http_error(exc)
-    return exc
+    return html_error(exc)  # a styled page for browsers (service/pages.py)
 
 
 def _now():

@@ -46,6 +46,10 @@ class EnrollRequest:
     start_date: date | None = None
     timezone: str | None = None  # None: derived from the number
     consent: bool = False  # staff confirm the patient agreed to get texts
+    label: str | None = None  # optional: initials or a record number, seen only by this clinic
+
+
+LABEL_MAX = 40
 
 
 def guess_timezone(phone_e164: str, fallback: str) -> str:
@@ -92,6 +96,8 @@ def validate(req: EnrollRequest, *, locales: list[str], region: str, clinic_tz: 
     start = req.start_date or today
     if not (today - PAST_LIMIT <= start <= today + FUTURE_LIMIT):
         raise EnrollmentError("bad_start_date", "start_date", "start date must be within the last year or next 90 days")
+    if req.label is not None and len(req.label.strip()) > LABEL_MAX:
+        raise EnrollmentError("label_too_long", "label", f"the patient label has at most {LABEL_MAX} characters")
     return phone, cats, tz, start
 
 
@@ -118,6 +124,7 @@ def enroll(sess: Session, clinic: Clinic, req: EnrollRequest, *, actor: str, sou
         clinic_id=clinic.id, subscriber_id=sub.id, categories=" ".join(cats), locale=req.locale, timezone=tz,
         start_date=start, status="awaiting_yes", source=source, consent_attested_by=actor, created_by=actor,
         created_at=now, expires_at=now + timedelta(days=load_series().expire_days),
+        patient_label=(req.label or "").strip() or None,
     )
     try:
         with sess.begin_nested():

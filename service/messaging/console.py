@@ -1,4 +1,7 @@
-"""Development sender: prints what would be sent, masked, and sends nothing."""
+"""Development sender: prints what would be sent, masked, and sends nothing.
+
+It reports each text as delivered (the terminal is its phone), so in `make run` the portal shows
+delivery as it would with Twilio's status callbacks."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ class ConsoleSender:
         # Masked like the logs: a terminal scrollback is a log too. `flask simulate` shows texts.
         print(f"[sms console] to {mask(to)}: {count(body).segments} segment(s), {len(body)} chars, "
               f"sid {sid}", file=self.stream, flush=True)
-        return Sent(sid=sid, status="sent")
+        return Sent(sid=sid, status="delivered")
 
     def find(self, to: str, since: datetime) -> list[Found]:
         return []  # nothing ever reached a provider

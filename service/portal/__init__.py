@@ -19,7 +19,7 @@ from ..models import StaffUser
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, dashboard, enrollments, review, tasks  # noqa: F401 - registers the views
+    from . import auth, clinic, dashboard, enrollments, review, tasks  # noqa: F401 - registers the views
     from .blueprint import PortalUser, bp
 
     production = app.config["APP_ENV"] == "production"

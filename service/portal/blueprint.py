@@ -12,14 +12,22 @@ from sqlalchemy.orm import Session
 
 from ..clinics import MAX_ID
 from ..models import Enrollment, StaffUser
-from .i18n import NAMES, current_locale, gettext
+from .errors import html_error_page
+from .i18n import NAMES, current_locale, gettext, ngettext
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
 
 
 @bp.context_processor
 def _portal_globals() -> dict:
-    return {"_": gettext, "portal_locale": current_locale(), "portal_languages": NAMES, "csrf_token": generate_csrf}
+    return {"_": gettext, "ngettext": ngettext, "portal_locale": current_locale(), "portal_languages": NAMES,
+            "csrf_token": generate_csrf}
+
+
+@bp.errorhandler(404)
+def _not_found(_exc):
+    """Another clinic's or an unknown id: the same styled page as any unknown address."""
+    return html_error_page(404)
 
 
 class PortalUser(UserMixin):

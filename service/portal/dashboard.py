@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import render_template, request
 from flask_login import login_required
 
 from .. import db
 from ..clinics.lifecycle import sweep
 from ..clinics.stats import dashboard as clinic_dashboard
+from ..models import FollowUpTask
 from .blueprint import bp, clinic_id, now
 from .charts import bar_chart
 from .enrollments import _category_label, _language_name, _message_status_label
 from .i18n import N_, _
-from .tasks import _red_flag_class_label
+from .tasks import _red_flag_class_label, tasks_query
 
 RED_FLAG_ORDER = ["emergency", "crisis", "urgent"]
 
-STAGES = {"enrolled": N_("Enrolled"), "confirmed": N_("Confirmed (YES)"), "completed": N_("Completed"),
+STAGES = {"enrolled": N_("All enrollments"), "confirmed": N_("Confirmed (YES)"), "completed": N_("Completed"),
           "opted_out": N_("Opted out"), "expired": N_("Expired, no YES")}
 PERIODS = (30, 90)
 
@@ -29,6 +31,10 @@ def dashboard():
     with db.transaction() as sess:
         sweep(sess, now(), clinic_id())
         data = clinic_dashboard(sess, clinic_id(), now(), days)
+        urgent = sess.execute(tasks_query("open").where(FollowUpTask.urgent.is_(True))
+                              .order_by(FollowUpTask.id.desc()).limit(20)).all()
+        open_tasks = sess.scalar(sa.select(sa.func.count()).select_from(FollowUpTask).where(
+            FollowUpTask.clinic_id == clinic_id(), FollowUpTask.status == "open"))
     charts = {
         "funnel": bar_chart([(_(STAGES[s]), n) for s, n in data.funnel], _("Enrollment funnel")),
         "messages": bar_chart([(_message_status_label(s), n) for s, n in sorted(data.messages.items())],
@@ -44,4 +50,5 @@ def dashboard():
         "topic_channels": {_language_name(loc): (by.get("sms", 0), by.get("voice", 0))
                            for loc, by in data.channels.items()},
     }
-    return render_template("portal/dashboard.html", data=data, charts=charts, periods=PERIODS)
+    return render_template("portal/dashboard.html", data=data, charts=charts, periods=PERIODS, urgent=urgent,
+                           open_tasks=open_tasks)

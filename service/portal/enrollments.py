@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 import sqlalchemy as sa
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import db
@@ -17,6 +15,7 @@ from ..clinics.series import load_series
 from ..content.locales import KNOWN_LOCALES
 from ..models import Clinic, Enrollment, EnrollmentMessage, FollowUpTask, OutboundMessage, Subscriber
 from ..phones import InvalidPhone, to_e164
+from . import csv_import
 from .blueprint import bp, clinic_id, now, own_enrollment
 from .forms import ActionForm, EnrollForm, ImportForm
 from .i18n import N_, _
@@ -32,21 +31,20 @@ ERRORS = {
     "opted_out": N_("This number opted out of texts. Enroll it again after the patient texts START."),
     "bad_date": N_("Write the date as YYYY-MM-DD."),
     "duplicate_in_file": N_("This number is in the file twice."),
+    "label_too_long": N_("The patient label has at most 40 characters."),
 }
+# "Failed" is a message's status ("Envío fallido") and an enrollment's ("Fallida"): two texts.
 STATUSES = {
     "awaiting_yes": N_("Awaiting YES"), "active": N_("Active"), "completed": N_("Completed"),
     "stopped": N_("Stopped"), "failed": N_("Failed"), "expired": N_("Expired"),
 }
 MESSAGE_STATUSES = {
     "queued": N_("Queued"), "sending": N_("Sending"), "sent": N_("Sent"), "delivered": N_("Delivered"),
-    "undelivered": N_("Not delivered"), "failed": N_("Failed"), "cancelled": N_("Cancelled"),
+    "undelivered": N_("Not delivered"), "failed": N_("Sending failed"), "cancelled": N_("Cancelled"),
 }
 STEPS = {"confirm": N_("Confirmation (reply YES)"), "welcome": N_("Welcome"), "catchup": N_("Catch-up summary"),
          "checkin": N_("Check-in"), "what": N_("what to expect"), "side": N_("side effects to report"),
          "ask": N_("a question to ask")}
-CSV_COLUMNS = ("phone", "language", "categories")
-CSV_OPTIONAL = ("start_date", "timezone")
-MAX_ROWS = 1000
 
 
 def _catalog():
@@ -145,7 +143,7 @@ def enroll_one():
     if form.validate_on_submit():
         req = EnrollRequest(phone=form.phone.data, locale=form.locale.data, categories=form.categories.data,
                             start_date=form.start_date.data, timezone=form.timezone.data or None,
-                            consent=bool(form.consent.data))
+                            consent=bool(form.consent.data), label=form.label.data or None)
         try:
             with db.transaction() as sess:
                 clinic = sess.get(Clinic, clinic_id())
@@ -173,23 +171,26 @@ def _parse_date(raw: str) -> date | None:
     return date.fromisoformat(raw)
 
 
-def _read_csv(data: bytes) -> tuple[list[dict], str | None]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], _("The file is not UTF-8 text. Save it as CSV UTF-8.")
-    reader = csv.DictReader(io.StringIO(text))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in CSV_COLUMNS if c not in headers]
-    if missing:
-        return [], _("The file needs the columns %(columns)s.", columns=", ".join(CSV_COLUMNS))
-    rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
-    rows = [r for r in rows if any(r.values())]
-    if not rows:
-        return [], _("The file has no patients.")
-    if len(rows) > MAX_ROWS:
-        return [], _("The file has more than %(n)s rows. Split it into smaller files.", n=MAX_ROWS)
-    return rows, None
+FILE_ERRORS = {
+    "not_utf8": N_("The file is not UTF-8 text. Save it as CSV UTF-8."),
+    "missing_columns": N_("The file needs the columns %(columns)s."),
+    "empty": N_("The file has no patients."),
+    "too_many": N_("The file has more than %(n)s rows. Split it into smaller files."),
+}
+
+
+def _import_page_args() -> dict:
+    """What the import page lists: the columns and every accepted language and treatment."""
+    return {"columns": csv_import.REQUIRED + csv_import.OPTIONAL,
+            "languages": [(loc, _language_name(loc)) for loc in _locales()],
+            "treatments": [(c, _category_label(c)) for c in load_series().categories]}
+
+
+@bp.get("/enrollments/import/template.csv")
+@login_required
+def import_template():
+    return Response(csv_import.TEMPLATE, mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="mbc-guide-patients.csv"'})
 
 
 @bp.route("/enrollments/import", methods=["GET", "POST"])
@@ -197,36 +198,41 @@ def _read_csv(data: bytes) -> tuple[list[dict], str | None]:
 def enroll_csv():
     """All rows or none: every row is checked in one transaction, which rolls back on any error."""
     form = ImportForm()
-    report: list[tuple[int, str, str]] = []
-    error, status, created = None, 200, []
+    report: list[tuple[str, str, str]] = []
+    error, status, ignored = None, 200, []
     if form.validate_on_submit():
-        rows, error = _read_csv(form.file.data.read())
-        if error:
+        parsed = csv_import.read(form.file.data.read())
+        ignored = parsed.ignored
+        if parsed.error:
             status = 422
+            error = _(FILE_ERRORS[parsed.error], columns=", ".join(csv_import.REQUIRED), n=csv_import.MAX_ROWS)
         else:
-            report, created = _import_rows(rows, consent=bool(form.consent.data))
+            report, created = _import_rows(parsed.rows, consent=bool(form.consent.data))
             status = 422 if report else 200
             if not report:
-                return redirect(url_for("portal.enrollments", imported=len(created)))
+                return redirect(url_for("portal.enrollments", imported=len(created),
+                                        ignored=", ".join(ignored) or None))
     elif request.method == "POST":
         status = 400
-    return render_template("portal/import.html", form=form, error=error, report=report,
-                           columns=CSV_COLUMNS + CSV_OPTIONAL), status
+    return render_template("portal/import.html", form=form, error=error, report=report, ignored=ignored,
+                           **_import_page_args()), status
 
 
 class _Rollback(Exception):
     pass
 
 
-def _import_rows(rows: list[dict], consent: bool) -> tuple[list[tuple[int, str, str]], list[int]]:
-    report: list[tuple[int, str, str]] = []
+def _import_rows(rows: list[dict], consent: bool) -> tuple[list[tuple[str, str, str]], list[int]]:
+    report: list[tuple[str, str, str]] = []
     created: list[int] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, str] = {}
+    languages = csv_import.language_names(_locales())
+    treatments = csv_import.category_names(_catalog(), list(load_series().categories))
     try:
         with db.transaction() as sess:
             clinic = sess.get(Clinic, clinic_id())
-            for number, row in enumerate(rows, start=2):  # line 1 is the header
-                phone = row.get("phone", "")
+            for row in rows:
+                number, phone = row["line"], row.get("phone", "")
                 try:
                     start = _parse_date(row.get("start_date", ""))
                 except ValueError:
@@ -237,21 +243,34 @@ def _import_rows(rows: list[dict], consent: bool) -> tuple[list[tuple[int, str, 
                     report.append((number, phone, _(ERRORS["duplicate_in_file"])))
                     continue
                 seen[key] = number
-                req = EnrollRequest(phone=phone, locale=row.get("language", ""),
-                                    categories=row.get("categories", "").replace(";", " ").replace(",", " ").split(),
-                                    start_date=start, timezone=row.get("timezone") or None, consent=consent)
+                language = row.get("language", "")
+                req = EnrollRequest(phone=phone, locale=languages.get(csv_import.key(language), language),
+                                    categories=csv_import.to_categories(row.get("categories", ""), treatments),
+                                    start_date=start, timezone=row.get("timezone") or None, consent=consent,
+                                    label=row.get("label") or None)
                 try:
                     with sess.begin_nested():  # one bad row must not poison the checks of the next
                         enrollment = enroll(sess, clinic, req, actor=current_user.actor, source="csv",
                                             now=now(), **_enroll_args())
                     created.append(enrollment.id)
                 except EnrollmentError as exc:
-                    report.append((number, phone, _error_text(exc)))
+                    report.append((number, phone, _row_error(exc, req)))
             if report:
                 raise _Rollback  # nothing half-imported
     except _Rollback:
         return report, []
     return report, created
+
+
+def _row_error(exc: EnrollmentError, req: EnrollRequest) -> str:
+    """The row's problem, naming what was written when it is a language or treatment."""
+    if exc.code == "unknown_locale":
+        return _("Unknown language \u201c%(value)s\u201d: use one from the list above.", value=req.locale)
+    if exc.code == "unknown_category":
+        unknown = [c for c in req.categories if c not in load_series().categories]
+        if unknown:
+            return _("Unknown treatment \u201c%(value)s\u201d: use one from the list above.", value=unknown[0])
+    return _error_text(exc)
 
 
 def _phone_key(raw: str) -> str:
@@ -281,6 +300,21 @@ def enrollment(enrollment_id: int):
                            tasks=tasks, form=ActionForm(), created=request.args.get("created"))
 
 
+@bp.get("/enrollments/<int:enrollment_id>/stop")
+@login_required
+def confirm_stop(enrollment_id: int):
+    """Stopping cannot be undone (the patient would have to reply YES to a new enrollment): ask first."""
+    with db.transaction() as sess:
+        item = own_enrollment(sess, enrollment_id)
+        phone = sess.get(Subscriber, item.subscriber_id).phone
+        waiting = sess.scalar(sa.select(sa.func.count()).select_from(EnrollmentMessage)
+                              .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
+                              .where(EnrollmentMessage.enrollment_id == item.id, OutboundMessage.status == "queued"))
+    if item.status not in ("awaiting_yes", "active"):
+        return redirect(url_for("portal.enrollment", enrollment_id=enrollment_id))
+    return render_template("portal/stop.html", item=item, phone=phone, waiting=waiting, form=ActionForm())
+
+
 @bp.post("/enrollments/<int:enrollment_id>/stop")
 @login_required
 def stop_enrollment(enrollment_id: int):
@@ -289,5 +323,6 @@ def stop_enrollment(enrollment_id: int):
         abort(400)
     with db.transaction() as sess:
         item = own_enrollment(sess, enrollment_id, lock=True)
-        stop(sess, item, actor=current_user.actor, now=now())
+        if stop(sess, item, actor=current_user.actor, now=now()):
+            flash(_("Enrollment stopped. No more texts will be sent to this patient."), "notice")
     return redirect(url_for("portal.enrollment", enrollment_id=enrollment_id))

@@ -8,6 +8,7 @@ from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectFi
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .blueprint import bp
 from .i18n import lazy_gettext as _l
 
 REQUIRED = _l("This field is required.")
@@ -29,6 +30,7 @@ class EnrollForm(FlaskForm):
     categories = MultiCheckboxField(validators=[DataRequired(_l("Choose at least one treatment."))])
     start_date = DateField(validators=[Optional()], format="%Y-%m-%d")
     timezone = StringField(validators=[Optional(), Length(max=64)])
+    label = StringField(validators=[Optional(), Length(max=40, message=_l("The patient label has at most 40 characters."))])
     consent = BooleanField(validators=[DataRequired(_l("Confirm that the patient agreed to get texts."))])
 
 
@@ -37,5 +39,21 @@ class ImportForm(FlaskForm):
     consent = BooleanField(validators=[DataRequired(_l("Confirm that every patient in the file agreed to get texts."))])
 
 
+class ClinicForm(FlaskForm):
+    timezone = StringField(validators=[DataRequired(REQUIRED), Length(max=64)])
+
+
 class ActionForm(FlaskForm):
     """A button that changes something (stop, close, sign out): only the CSRF token."""
+
+
+@bp.app_template_global("aria")
+def aria(field, id: str, hint: str | None = None) -> dict:
+    """Attributes that tie a field to its hint and its errors (templates/portal/fields.html):
+    screen readers announce "invalid" and read the error with the field."""
+    ids = [hint] if hint else []
+    ids += [f"{id}-error{i or ''}" for i in range(len(field.errors))]
+    attrs = {"aria-describedby": " ".join(ids)} if ids else {}
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return attrs

@@ -59,6 +59,13 @@ def gettext(message: str, **params) -> str:
 _ = gettext
 
 
+def ngettext(singular: str, plural: str, n: int, **params) -> str:
+    """'1 row needs fixing' / '3 rows need fixing' (Spanish has the same two forms); `n` is
+    passed to the text as %(n)s."""
+    text = translations(current_locale()).ngettext(singular, plural, n)
+    return text % {"n": n, **params}
+
+
 def N_(message: str) -> str:  # noqa: N802 - marks a string for extraction, translated later
     return message
 
@@ -71,6 +78,9 @@ class LazyString:
 
     def __str__(self) -> str:
         return gettext(self.message)
+
+    def __mod__(self, params) -> str:  # WTForms formats some validator messages (Length) with %
+        return str(self) % params if "%(" in self.message else str(self)
 
     def __html__(self) -> str:
         from markupsafe import escape
@@ -88,7 +98,7 @@ def extract() -> Catalog:
     catalog = Catalog(project="MBC Guide portal", domain=DOMAIN)
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
     options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-    keywords = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "N_": None}
+    keywords = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "N_": None, "ngettext": (1, 2)}
     for filename, lineno, message, comments, context in extract_from_dir(
         str(HERE), method_map, options, keywords=keywords
     ):

@@ -32,8 +32,9 @@ def _task_kind_label(kind: str) -> str:
     return _(KINDS.get(kind, kind))
 
 
-def _tasks_query(status: str):
-    return (sa.select(FollowUpTask, Subscriber.phone)
+def tasks_query(status: str):
+    """(task, phone, patient label) of the signed-in clinic's tasks with this status."""
+    return (sa.select(FollowUpTask, Subscriber.phone, Enrollment.patient_label)
             .join(Enrollment, Enrollment.id == FollowUpTask.enrollment_id)
             .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
             .where(FollowUpTask.clinic_id == clinic_id(), FollowUpTask.status == status))
@@ -43,8 +44,8 @@ def _tasks_query(status: str):
 @login_required
 def tasks():
     with db.transaction() as sess:
-        open_ = sess.execute(_tasks_query("open").order_by(FollowUpTask.urgent.desc(), FollowUpTask.id)).all()
-        closed = sess.execute(_tasks_query("closed").order_by(FollowUpTask.closed_at.desc()).limit(50)).all()
+        open_ = sess.execute(tasks_query("open").order_by(FollowUpTask.urgent.desc(), FollowUpTask.id)).all()
+        closed = sess.execute(tasks_query("closed").order_by(FollowUpTask.closed_at.desc()).limit(50)).all()
     return render_template("portal/tasks.html", open_tasks=open_, closed_tasks=closed, form=ActionForm())
 
 

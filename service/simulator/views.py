@@ -7,10 +7,12 @@ import uuid
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from .. import db
 from ..channels.voice import START_PATH
 from ..models import OutboundMessage
+from .explain import send_time, why_no_reply
 from .twilio_like import CallStep, NotAllowed, TwilioLike
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates",
@@ -20,6 +22,12 @@ bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="
 # phone, even where the simulator is switched on next to a real SMS backend.
 FICTIONAL = re.compile(r"^\+1[2-9]\d{2}5550(1\d\d)$")
 CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
+
+
+@bp.errorhandler(HTTPException)
+def _refused(exc: HTTPException):
+    """The page's script shows the reason for a refused request, not only its status code."""
+    return jsonify({"error": exc.description, "status": exc.code}), exc.code
 
 
 def _json() -> dict:
@@ -55,7 +63,13 @@ def send_text():
     body = data.get("body")
     if not isinstance(body, str) or not body.strip() or len(body) > 1600:
         abort(400, "body must be 1 to 1600 characters")
-    return jsonify(TwilioLike(current_app._get_current_object()).text(_phone(data.get("phone")), body))
+    app = current_app._get_current_object()
+    phone_number = _phone(data.get("phone"))
+    result = TwilioLike(app).text(phone_number, body)
+    if result["status"] == 200 and not result["messages"]:
+        with db.transaction() as sess:
+            result["held_back"] = why_no_reply(sess, app, phone_number, app.extensions["clock"]())
+    return jsonify(result)
 
 
 @bp.post("/api/call")
@@ -108,7 +122,17 @@ def call_silence():
 def outbox():
     """Texts the line queued for this number (a voice hand-off); the worker sends them."""
     phone_number = _phone(request.args.get("phone"))
+    app = current_app._get_current_object()
+    now = app.extensions["clock"]()
     with db.transaction() as sess:
         rows = sess.scalars(sa.select(OutboundMessage).where(OutboundMessage.phone == phone_number)
-                            .order_by(OutboundMessage.id)).all()
-        return jsonify([{"id": r.id, "body": r.body, "status": r.status, "source": r.source} for r in rows])
+                            .order_by(OutboundMessage.due_at, OutboundMessage.id)).all()
+        out = []
+        for r in rows:
+            item = {"id": r.id, "body": r.body, "status": r.status, "source": r.source,
+                    "due_at": r.due_at.isoformat(), "sent_at": r.sent_at.isoformat() if r.sent_at else None}
+            if r.status == "queued":
+                at, quiet = send_time(app, r, now)
+                item.update(send_at=at.isoformat(), quiet_hours=quiet)
+            out.append(item)
+        return jsonify(out)

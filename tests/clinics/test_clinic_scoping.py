@@ -9,7 +9,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from service.models import Enrollment, FollowUpTask
+from service.models import Clinic, Enrollment, FollowUpTask
 
 from .conftest import csrf_token, enrollment
 
@@ -72,7 +72,20 @@ def check_audit(portal, api, ids, db):
 def check_dashboard(portal, api, ids, db):
     for days in (30, 90):
         html = portal.get(f"/portal/dashboard?days={days}").get_data(as_text=True)
-        assert "Enrolled: 0" in html and "Enrolled: 1" not in html  # South's enrollment is not counted
+        # South's enrollment is not counted (the chart's table), nor its urgent task listed.
+        assert "All enrollments</th><td>0</td>" in html and "All enrollments</th><td>1</td>" not in html
+        assert SOUTH_PHONE not in html and f'data-task="{ids["task"]}"' not in html
+
+
+def check_confirm_stop(portal, api, ids, db):
+    assert portal.get(f"/portal/enrollments/{ids['enrollment']}/stop").status_code == 404
+
+
+def check_clinic_settings(portal, api, ids, db):
+    assert "South" not in portal.get("/portal/clinic").get_data(as_text=True)
+    assert portal.submit("/portal/clinic", {"timezone": "America/Chicago"}).status_code == 302
+    zones = dict((c.id, c.timezone) for c in db.all(sa.select(Clinic)))
+    assert zones == {ids["north_clinic"]: "America/Chicago", ids["south_clinic"]: "America/New_York"}
 
 
 def check_new(portal, api, ids, db):
@@ -113,6 +126,9 @@ CHECKS = {
     ("/portal/enrollments", "GET"): check_enrollments,
     ("/portal/enrollments/<int:enrollment_id>", "GET"): check_enrollment,
     ("/portal/enrollments/<int:enrollment_id>/stop", "POST"): check_stop,
+    ("/portal/enrollments/<int:enrollment_id>/stop", "GET"): check_confirm_stop,
+    ("/portal/clinic", "GET"): check_clinic_settings,
+    ("/portal/clinic", "POST"): check_clinic_settings,
     ("/portal/enrollments/new", "GET"): check_new,
     ("/portal/enrollments/new", "POST"): check_new,
     ("/portal/enrollments/import", "GET"): check_import,
@@ -133,6 +149,7 @@ NO_CLINIC_DATA = {
     # Clinical review: program-wide texts, no clinic's data (tests/clinics/test_review_portal.py).
     ("/portal/review", "GET"), ("/portal/review.js", "GET"), ("/portal/review/<locale>/<path:key>", "GET"),
     ("/portal/review/<locale>/<path:key>", "POST"),
+    ("/portal/enrollments/import/template.csv", "GET"),  # the same fictional example for everyone
 }
 
 

@@ -28,7 +28,7 @@ PHONE = "+14155550166"
 PORTAL_PUBLIC = {("/portal/login", "GET"), ("/portal/login", "POST"), ("/portal/lang/<locale>", "GET")}
 API_PUBLIC = {("/api/v1/openapi.json", "GET")}
 # Where a clinic admin may do more than staff: (rule, method) -> status for staff.
-ADMIN_ONLY = {("/portal/audit", "GET"): 403}
+ADMIN_ONLY = {("/portal/audit", "GET"): 403, ("/portal/clinic", "GET"): 403}
 
 
 @pytest.fixture
@@ -140,6 +140,7 @@ FORMS = {
     "/portal/enrollments/import": lambda: {"consent": "y", "file": _csv()},
     "/portal/enrollments/<int:enrollment_id>/stop": dict,
     "/portal/tasks/<int:task_id>/close": dict,
+    "/portal/clinic": lambda: {"timezone": "America/Chicago"},
     "/portal/logout": dict,
 }
 WRONG_TOKENS = {"missing": None, "empty": "", "garbage": "IjEyMyI.garbage.token",

@@ -7,7 +7,7 @@
   const AREAS = ["212", "305", "312", "415", "617", "713", "808", "919"];
   let phone = sessionStorage.getItem("mbc-sim-phone");
   let call = null; // {sid, gather, after}
-  const shownOutbox = new Set();
+  const shownOutbox = new Map(); // id -> {li, status}
 
   function newNumber() {
     const area = AREAS[Math.floor(Math.random() * AREAS.length)];
@@ -20,7 +20,12 @@
       method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
     };
     const resp = await fetch(API + path, options);
-    if (!resp.ok) throw new Error(`${path}: HTTP ${resp.status}`);
+    if (!resp.ok) {
+      // The server says why it refused (service/simulator/views.py answers {"error": ...}).
+      let reason = "";
+      try { reason = (await resp.json()).error || ""; } catch (_) { reason = ""; }
+      throw new Error(`refused (HTTP ${resp.status})` + (reason ? `: ${reason}` : ""));
+    }
     return resp.json();
   }
 
@@ -49,18 +54,47 @@
       url.className = "url";
       url.textContent = `POST ${doc.url} → ${doc.status}`;
       const pre = document.createElement("pre");
+      pre.tabIndex = 0; // it scrolls: keyboard users must reach it too
+      pre.setAttribute("aria-label", `TwiML answered to ${doc.url}`);
       pre.textContent = (doc.twiml || "").replace(/></g, ">\n<");
       div.append(url, pre);
       box.appendChild(div);
     }
   }
 
+  const when = (iso) => new Date(iso).toLocaleString([], {weekday: "short", month: "short", day: "numeric",
+    hour: "2-digit", minute: "2-digit"});
+
+  function outboxMeta(row) {
+    if (row.status === "queued") {
+      const due = `due ${when(row.send_at || row.due_at)}`;
+      return `queued text (${row.source}) · ${due}` + (row.quiet_hours ? " · held for quiet hours (the line texts only in the daytime)" : "");
+    }
+    const at = row.sent_at ? ` ${when(row.sent_at)}` : "";
+    if (row.status === "cancelled") return `text from the line (${row.source}) · cancelled, never sent`;
+    return `text from the line (${row.source}) · ${row.status}${at}`;
+  }
+
+  // Texts the line queued for this number: shown at once with their due time, then updated as the
+  // worker (make run starts it) sends them.
   async function refreshOutbox() {
     const rows = await api("outbox?phone=" + encodeURIComponent(phone));
     for (const row of rows) {
-      if (shownOutbox.has(row.id)) continue;
-      shownOutbox.add(row.id);
-      add($("#thread"), "in queued", row.body, `queued text (${row.source}) · ${row.status}`);
+      const shown = shownOutbox.get(row.id);
+      if (shown && shown.status === row.status) continue;
+      const kind = {queued: "queued", sending: "queued", cancelled: "cancelled", failed: "failed",
+        undelivered: "failed"}[row.status] || "sent";
+      const cls = "in " + kind;
+      if (shown) {
+        shown.li.className = cls;
+        shown.li.querySelector(".meta").textContent = outboxMeta(row);
+        shown.status = row.status;
+        continue;
+      }
+      const li = add($("#thread"), cls, row.body, outboxMeta(row));
+      li.dataset.outbox = String(row.id);
+      li.dataset.status = row.status;
+      shownOutbox.set(row.id, {li, status: row.status});
     }
   }
 
@@ -75,11 +109,15 @@
     try {
       const res = await api("sms", {phone, body});
       for (const text of res.messages) add($("#thread"), "in", text);
-      if (!res.messages.length) add($("#thread"), "in", "(no reply)", `HTTP ${res.status}`);
+      if (!res.messages.length) {
+        const why = res.held_back ? res.held_back.text : `HTTP ${res.status}`;
+        const li = add($("#thread"), "in held", "(no reply)", why);
+        if (res.held_back) li.dataset.held = res.held_back.code;
+      }
       showDocuments([{url: "/twilio/sms", status: res.status, twiml: res.twiml}]);
       await refreshOutbox();
     } catch (err) {
-      add($("#thread"), "in", String(err));
+      add($("#thread"), "in error", String(err.message || err));
     }
   });
 
@@ -178,4 +216,8 @@
   });
   $("#my-number").textContent = phone;
   refreshOutbox().catch(() => {});
+  // While a text waits to be sent, look again every few seconds (only then: each look is a request
+  // in the make run terminal).
+  const waiting = () => [...shownOutbox.values()].some((s) => s.status === "queued" || s.status === "sending");
+  setInterval(() => { if (!document.hidden && waiting()) refreshOutbox().catch(() => {}); }, 5000);
 })();
