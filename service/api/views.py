@@ -17,6 +17,7 @@ from ..clinics import MAX_ID
 from ..clinics.accounts import find_token
 from ..clinics.enroll import EnrollmentError, EnrollRequest, enroll, stop
 from ..clinics.lifecycle import sweep
+from ..clinics.schedule import visible_status
 from ..models import Clinic, Enrollment, EnrollmentMessage, OutboundMessage, Subscriber
 from .openapi import document
 
@@ -92,7 +93,7 @@ def _messages(sess, enrollment_id: int) -> list[dict]:
         .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
         .where(EnrollmentMessage.enrollment_id == enrollment_id)
         .order_by(OutboundMessage.due_at, OutboundMessage.id)).all()
-    return [{"step": step, "topic": m.topic, "locale": m.locale, "status": m.status, "due_at": _iso(m.due_at),
+    return [{"step": step, "topic": m.topic, "locale": m.locale, "status": visible_status(m.status), "due_at": _iso(m.due_at),
              "sent_at": _iso(m.sent_at), "error_code": m.error_code} for step, m in rows]
 
 

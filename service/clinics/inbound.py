@@ -2,10 +2,11 @@
 
 Called from service.conversation.handle_sms inside the webhook's transaction, with the
 subscriber row locked:
-- `intercept` runs before the conversation engine and answers YES to a pending enrollment and
-  a check-in answer (1, 2, 3) while a check-in is open; anything else goes to the engine.
+- `intercept` runs before the conversation engine and answers a YES to the pending enrollment
+  whose confirmation the person last received, and a check-in answer (1, 2, 3) while a
+  check-in is open; anything else goes to the engine.
 - `red_flag` runs after the engine and gives each clinic enrolling the patient an urgent task.
-- `advanced_opt_in` confirms pending enrollments when Twilio's Advanced Opt-Out already answered.
+- `advanced_opt_in` confirms that enrollment when Twilio's Advanced Opt-Out already answered.
 Most texts are neither, so the common case costs no query.
 """
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from ..engine import keywords as kw
 from ..models import Clinic, ConsentEvent, Enrollment, EnrollmentMessage, FollowUpTask, OutboundMessage, Subscriber
 from .enroll import audit
-from .schedule import activate, clinic_label, queue
+from .schedule import activate, clinic_label, confirmed_by_yes, queue, release_held
 from .series import load_series
 
 CHECKIN_ANSWERS = {1: ("checkin_fine", None), 2: ("checkin_side", "side_effects"), 3: ("checkin_call", "call_me")}
@@ -38,42 +39,35 @@ def intercept(sess: Session, sub: Subscriber, body: str, now: datetime, line) ->
     return None
 
 
-def _awaiting(sess: Session, sub: Subscriber, now: datetime) -> list[Enrollment]:
-    return list(sess.scalars(sa.select(Enrollment).where(
-        Enrollment.subscriber_id == sub.id, Enrollment.status == "awaiting_yes",
-        Enrollment.expires_at > now).order_by(Enrollment.id)))
-
-
-def _activate_all(sess: Session, sub: Subscriber, pending: list[Enrollment], word: str, now: datetime, line) -> None:
-    catalog = line.renderer.catalog
-    for enrollment in pending:
-        activate(sess, catalog, enrollment, sub, now)
-        audit(sess, enrollment.clinic_id, "patient", "confirm", now, enrollment.id, "patient replied YES")
+def _activate(sess: Session, sub: Subscriber, enrollment: Enrollment, word: str, now: datetime, line) -> None:
+    """Confirm this one enrollment (issue 17: a YES answers one clinic's question, never every
+    pending one), then let the next clinic's held confirmation go out; it needs its own YES."""
+    activate(sess, line.renderer.catalog, enrollment, sub, now)
+    audit(sess, enrollment.clinic_id, "patient", "confirm", now, enrollment.id, "patient replied YES")
     sess.add(ConsentEvent(subscriber_id=sub.id, kind="opt_in", source="clinic_enrollment_yes",
                           detail=kw.normalize(word)[:80], channel="sms", created_at=now))
     sub.status = "active"
     sub.last_seen_at = now
+    release_held(sess, sub.id, now)
 
 
 def _confirm(sess: Session, sub: Subscriber, body: str, now: datetime, line) -> list[str] | None:
-    pending = _awaiting(sess, sub, now)
-    if not pending:
-        return None  # an ordinary START/YES: the engine confirms the opt-in
-    _activate_all(sess, sub, pending, body, now, line)
-    locale = pending[0].locale
-    sub.locale = locale
+    enrollment = confirmed_by_yes(sess, sub.id, now)
+    if enrollment is None:
+        return None  # no confirmation reached them: an ordinary START/YES for the engine
+    _activate(sess, sub, enrollment, body, now, line)
+    sub.locale = enrollment.locale
     sub.menu_node, sub.menu_page, sub.menu_topic, sub.menu_item = "main", 0, None, None
-    return [line.renderer.catalog.get(locale, "series.welcome")]
+    return [line.renderer.catalog.get(enrollment.locale, "series.welcome")]
 
 
 def advanced_opt_in(sess: Session, sub: Subscriber, word: str, now: datetime, line) -> None:
     """Twilio answered the YES itself (OptOutType=START): confirm, and queue our welcome text."""
-    pending = _awaiting(sess, sub, now)
-    if not pending:
+    enrollment = confirmed_by_yes(sess, sub.id, now)
+    if enrollment is None:
         return
-    _activate_all(sess, sub, pending, word, now, line)
-    first = pending[0]
-    queue(sess, first, sub, "welcome", line.renderer.catalog.get(first.locale, "series.welcome"),
+    _activate(sess, sub, enrollment, word, now, line)
+    queue(sess, enrollment, sub, "welcome", line.renderer.catalog.get(enrollment.locale, "series.welcome"),
           now=now, topic="welcome")
 
 

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from .. import db
 from ..clinics.enroll import EnrollmentError, EnrollRequest, enroll, guess_timezone, stop
 from ..clinics.lifecycle import sweep
+from ..clinics.schedule import visible_status
 from ..clinics.series import load_series
 from ..content.locales import KNOWN_LOCALES
 from ..models import Clinic, Enrollment, EnrollmentMessage, FollowUpTask, OutboundMessage, Subscriber
@@ -86,6 +87,7 @@ def _status_label(status: str) -> str:
 
 @bp.app_template_filter("message_status_label")
 def _message_status_label(status: str) -> str:
+    status = visible_status(status)
     return _(MESSAGE_STATUSES.get(status, status))
 
 

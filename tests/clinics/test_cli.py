@@ -99,4 +99,4 @@ def test_clinics_sweep_removes_calls_that_are_over(runner, twilio, db, clock):
     clock.advance(microseconds=1)
     assert "1 finished calls removed" in sweep()
     assert db.all(sa.select(CallSession.call_sid)) == [live.sid]
-    assert "0 expired, 0 failed, 0 completed, 0 finished calls removed" in sweep()
+    assert "0 expired, 0 failed, 0 completed, 0 released, 0 finished calls removed" in sweep()
