@@ -47,7 +47,8 @@ def test_production_cookies_are_secure(database_url):
 
     app = create_app({"APP_ENV": "production", "DATABASE_URL": database_url, "SECRET_KEY": "s" * 40,
                       "TWILIO_AUTH_TOKEN": "t" * 32, "TWILIO_ACCOUNT_SID": "AC" + "9" * 32,
-                      "PUBLIC_BASE_URL": "https://line.example.org", "TWILIO_FROM_NUMBER": "+18005550199"})
+                      "PUBLIC_BASE_URL": "https://line.example.org", "TWILIO_FROM_NUMBER": "+18005550199",
+                      "METRICS_TOKEN": "m" * 32, "PROGRAM_CONTACT": "help@mbcguide.org"})
     assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["SESSION_COOKIE_HTTPONLY"] is True
     app.extensions["db_engine"].dispose()
 
