@@ -14,11 +14,14 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from ..models import ApiToken, Clinic, LoginAttempt, StaffUser, new_session_token
 
 ROLES = ("clinic_admin", "staff")
 MIN_PASSWORD = 12
+MAX_PASSWORD = 200  # the sign-in form's limit too (portal/forms.py): a longer one could never sign in
+MIN_STRENGTH = 3  # zxcvbn score 0-4; 3: "safely unguessable", about 10^8 guesses or more
 THROTTLE_WINDOW = timedelta(minutes=15)
 THROTTLE_FAILURES = 5  # failed sign-ins per email and IP address within the window
 # Also per email from any address (a guess spread over many addresses) and per address for any
@@ -46,8 +49,7 @@ def create_staff(sess: Session, clinic: Clinic, email: str, password: str, role:
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise AccountError("not an email address")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    check_password(password, [email, email.partition("@")[0], clinic.name])
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if sess.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)) is not None:
@@ -91,10 +93,23 @@ def end_sessions(user: StaffUser) -> None:
     user.session_token = new_session_token()
 
 
-def set_password(sess: Session, user: StaffUser, password: str) -> None:
-    """A new password; every session signed in with the old one ends."""
+def check_password(password: str, personal: list[str]) -> None:
+    """Refuse a password that is short, longer than the sign-in form takes, or easy to guess:
+    zxcvbn (Dropbox's estimator) must score it at least 3, counting the account's own email and
+    clinic name as known words ("aaaaaaaaaaaa" scores 0, "Password123!" 1)."""
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"the password must have at most {MAX_PASSWORD} characters")
+    verdict = zxcvbn(password, user_inputs=[p for p in personal if p], max_length=MAX_PASSWORD)
+    if verdict["score"] < MIN_STRENGTH:
+        hint = verdict["feedback"].get("warning") or "add another word or two; uncommon words are better"
+        raise AccountError(f"the password is too easy to guess ({hint.rstrip('.')})")
+
+
+def set_password(sess: Session, user: StaffUser, password: str) -> None:
+    """A new password; every session signed in with the old one ends."""
+    check_password(password, [user.email, user.email.partition("@")[0]])
     user.password_hash = hash_password(password)
     end_sessions(user)
     sess.flush()

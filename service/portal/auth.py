@@ -12,7 +12,7 @@ from .. import db
 from ..clinics.accounts import authenticate, end_sessions, throttled
 from ..clinics.enroll import audit
 from ..models import StaffUser
-from .blueprint import PortalUser, bp, now
+from .blueprint import SIGNED_IN_AT, PortalUser, bp, now
 from .forms import ActionForm, LoginForm
 from .i18n import LOCALES, _
 
@@ -49,6 +49,7 @@ def login():
             if lang:
                 session["portal_lang"] = lang
             session.permanent = True
+            session[SIGNED_IN_AT] = int(now().timestamp())  # the 12-hour limit counts from here
             login_user(PortalUser(user))
             return redirect(_safe_next(request.args.get("next")))
         log.info("portal sign-in refused (%s)", "throttled" if status == 429 else "bad credentials")
