@@ -138,7 +138,10 @@ def _field(data: dict, name: str, kind, required: bool = True):
 
 
 def _request_from_json() -> EnrollRequest:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # JSON nested deeper than Python's parser recurses: a 400, not a 500
+        raise ApiError(400, "invalid_json", "the JSON body is nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object (Content-Type: application/json)")
     categories = _field(data, "categories", list)

@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect to somewhere else."""
-    if target and target.startswith("/portal") and not urlsplit(target).netloc and "\\" not in target:
+    """Only a path on this site: never an open redirect to somewhere else, and never a header
+    a control character would break (a newline in next= was a 500); else the portal home."""
+    if (target and target.startswith("/portal") and "\\" not in target and target.isprintable()
+            and len(target) <= 2000 and not urlsplit(target).netloc):
         return target
     return url_for("portal.enrollments")
 

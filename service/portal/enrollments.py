@@ -33,6 +33,7 @@ ERRORS = {
     "opted_out": N_("This number opted out of texts. Enroll it again after the patient texts START."),
     "bad_date": N_("Write the date as YYYY-MM-DD."),
     "duplicate_in_file": N_("This number is in the file twice."),
+    "extra_fields": N_("This row has more fields than the header."),
 }
 STATUSES = {
     "awaiting_yes": N_("Awaiting YES"), "active": N_("Active"), "completed": N_("Completed"),
@@ -48,6 +49,7 @@ STEPS = {"confirm": N_("Confirmation (reply YES)"), "welcome": N_("Welcome"), "c
 CSV_COLUMNS = ("phone", "language", "categories")
 CSV_OPTIONAL = ("start_date", "timezone")
 MAX_ROWS = 1000
+EXTRA, LINE = "\x00extra", "\x00line"  # keys no header can have: more fields than the header; line number
 
 
 def _catalog():
@@ -179,13 +181,25 @@ def _read_csv(data: bytes) -> tuple[list[dict], str | None]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return [], _("The file is not UTF-8 text. Save it as CSV UTF-8.")
-    reader = csv.DictReader(io.StringIO(text))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in CSV_COLUMNS if c not in headers]
-    if missing:
-        return [], _("The file needs the columns %(columns)s.", columns=", ".join(CSV_COLUMNS))
-    rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
-    rows = [r for r in rows if any(r.values())]
+    reader = csv.DictReader(io.StringIO(text), restkey=EXTRA)
+    try:
+        headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+        missing = [c for c in CSV_COLUMNS if c not in headers]
+        if missing:
+            return [], _("The file needs the columns %(columns)s.", columns=", ".join(CSV_COLUMNS))
+        rows = []
+        for row in reader:
+            if len(rows) > MAX_ROWS:
+                break
+            extra = row.pop(EXTRA, None)
+            clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+            if any((v or "").strip() for v in extra or ()):  # a trailing comma alone is harmless
+                clean[EXTRA] = "1"
+            if any(clean.values()):  # blank lines are skipped
+                clean[LINE] = str(reader.line_num)
+                rows.append(clean)
+    except csv.Error:  # a field over csv's 128 KB limit: say where (the record's first line), echo nothing
+        return [], _("Line %(n)s of the file could not be read as CSV.", n=reader.line_num + 1)
     if not rows:
         return [], _("The file has no patients.")
     if len(rows) > MAX_ROWS:
@@ -226,8 +240,11 @@ def _import_rows(rows: list[dict], consent: bool) -> tuple[list[tuple[int, str, 
     try:
         with db.transaction() as sess:
             clinic = sess.get(Clinic, clinic_id())
-            for number, row in enumerate(rows, start=2):  # line 1 is the header
-                phone = row.get("phone", "")
+            for row in rows:
+                number, phone = int(row[LINE]), row.get("phone", "")
+                if EXTRA in row:
+                    report.append((number, phone, _(ERRORS["extra_fields"])))
+                    continue
                 try:
                     start = _parse_date(row.get("start_date", ""))
                 except ValueError:
