@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from ..models import ApiToken, Clinic, LoginAttempt, StaffUser, new_session_token
+from .enroll import audit
 
 ROLES = ("clinic_admin", "staff")
 MIN_PASSWORD = 12
@@ -145,3 +146,50 @@ def find_token(sess: Session, token: str) -> ApiToken | None:
 
 def clinic_named(sess: Session, name: str) -> Clinic | None:
     return sess.scalars(sa.select(Clinic).where(Clinic.name == name)).one_or_none()
+
+
+# --- Credentials lifecycle (issue 17): list, revoke, deactivate; the CLI and the portal's
+# clinic-admin pages both go through these, each limited to one clinic when given one.
+
+
+def tokens_of(sess: Session, clinic_id: int | None = None) -> list[tuple[ApiToken, str]]:
+    """(token, clinic name), newest first; never the token itself (only its hash is stored)."""
+    query = (sa.select(ApiToken, Clinic.name).join(Clinic, Clinic.id == ApiToken.clinic_id)
+             .order_by(ApiToken.id.desc()))
+    if clinic_id is not None:
+        query = query.where(ApiToken.clinic_id == clinic_id)
+    return [(row, name) for row, name in sess.execute(query).all()]
+
+
+def revoke_token(sess: Session, token_id: int, now: datetime, actor: str, clinic_id: int | None = None) -> ApiToken | None:
+    """Revoke one token (of this clinic, when given): from the next request on it is refused.
+    None when there is no such token; revoking twice keeps the first time."""
+    query = sa.select(ApiToken).where(ApiToken.id == token_id).with_for_update()
+    if clinic_id is not None:
+        query = query.where(ApiToken.clinic_id == clinic_id)
+    row = sess.scalars(query).one_or_none()
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now
+        audit(sess, row.clinic_id, actor, "revoke_token", now, detail=f"token {row.prefix}... ({row.name})")
+    return row
+
+
+def staff_of(sess: Session, clinic_id: int | None = None) -> list[tuple[StaffUser, str]]:
+    query = (sa.select(StaffUser, Clinic.name).join(Clinic, Clinic.id == StaffUser.clinic_id)
+             .order_by(Clinic.name, StaffUser.email))
+    if clinic_id is not None:
+        query = query.where(StaffUser.clinic_id == clinic_id)
+    return [(row, name) for row, name in sess.execute(query).all()]
+
+
+def set_active(sess: Session, user: StaffUser, active: bool, now: datetime, actor: str) -> bool:
+    """Deactivate (no sign-in, and every session of the account ends at once) or activate again.
+    False when it already was so."""
+    if user.active == active:
+        return False
+    user.active = active
+    if not active:
+        end_sessions(user)
+    audit(sess, user.clinic_id, actor, "activate_staff" if active else "deactivate_staff", now,
+          detail=user.email)
+    return True

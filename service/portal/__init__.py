@@ -19,7 +19,7 @@ from ..models import StaffUser
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, dashboard, enrollments, tasks  # noqa: F401 - registers the views
+    from . import admin, auth, dashboard, enrollments, tasks  # noqa: F401 - registers the views
     from .blueprint import SIGNED_IN_AT, PortalUser, bp, session_expired
 
     production = app.config["APP_ENV"] == "production"

@@ -40,3 +40,7 @@ class ImportForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something (stop, close, sign out): only the CSRF token."""
+
+
+class TokenForm(FlaskForm):
+    name = StringField(validators=[DataRequired(REQUIRED), Length(max=80)])
