@@ -85,24 +85,17 @@ def _list(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
-def _int(env: dict, name: str, default: int) -> int:
+def _number(env: dict, name: str, default: int | float) -> int | float:
+    """The variable as a number of the default's type; a bad value is one line naming it."""
     value = (env.get(name) or "").strip()
     if not value:
         return default
+    kind = type(default)
     try:
-        return int(value)
+        return kind(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value[:30]!r}") from None
-
-
-def _float(env: dict, name: str, default: float) -> float:
-    value = (env.get(name) or "").strip()
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {value[:30]!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {what}, not {value[:30]!r}") from None
 
 
 @dataclass
@@ -185,38 +178,38 @@ def load_settings(overrides: dict | None = None) -> Settings:
         PUBLIC_BASE_URL=(env.get("PUBLIC_BASE_URL") or ("" if prod else "http://localhost:5000")).rstrip("/"),
         SMS_BACKEND=env.get("SMS_BACKEND") or ("twilio" if prod else "console"),
         ENABLED_LOCALES=enabled,
-        SESSION_EXPIRY=timedelta(minutes=_int(env, "SESSION_EXPIRY_MINUTES", 30)),
+        SESSION_EXPIRY=timedelta(minutes=_number(env, "SESSION_EXPIRY_MINUTES", 30)),
         PROGRAM_CONTACT=env.get("PROGRAM_CONTACT") or PLACEHOLDER_CONTACT,
         SIMULATOR_ENABLED=_bool(env.get("SIMULATOR_ENABLED"), default=not prod),
         DEFAULT_REGION=env.get("DEFAULT_REGION", "US"),
         CLINICALTRIALS_API_BASE_URL=(env.get("CLINICALTRIALS_API_BASE_URL")
                                      or "https://clinicaltrials.gov/api/v2").rstrip("/"),
-        TRIALS_RADIUS_MILES=_int(env, "TRIALS_RADIUS_MILES", 50),
+        TRIALS_RADIUS_MILES=_number(env, "TRIALS_RADIUS_MILES", 50),
         # More inbound texts than this from one number within the window get no replies (but
         # STOP still works): stops reply storms and loops with auto-responders.
-        FLOOD_LIMIT=_int(env, "FLOOD_LIMIT", 20),
+        FLOOD_LIMIT=_number(env, "FLOOD_LIMIT", 20),
         LOG_FORMAT=env.get("LOG_FORMAT", ""),  # json | text; default json in production
-        FLOOD_WINDOW=timedelta(minutes=_int(env, "FLOOD_WINDOW_MINUTES", 2)),
-        SEND_RATE_PER_SECOND=_float(env, "SEND_RATE_PER_SECOND", 0),
+        FLOOD_WINDOW=timedelta(minutes=_number(env, "FLOOD_WINDOW_MINUTES", 2)),
+        SEND_RATE_PER_SECOND=_number(env, "SEND_RATE_PER_SECOND", 0.0),
         SEND_WINDOW_START=env.get("SEND_WINDOW_START") or "09:00",
         SEND_WINDOW_END=env.get("SEND_WINDOW_END") or "20:00",
         SEND_DEFAULT_TIMEZONE=env.get("SEND_DEFAULT_TIMEZONE") or "America/New_York",
-        WORKER_BATCH=_int(env, "WORKER_BATCH", 100),
-        LEASE_SECONDS=_int(env, "LEASE_SECONDS", 60),
-        WORKER_POLL_SECONDS=_float(env, "WORKER_POLL_SECONDS", 2),
-        SEND_MAX_ATTEMPTS=_int(env, "SEND_MAX_ATTEMPTS", 6),
-        SEND_RETRY_SECONDS=_int(env, "SEND_RETRY_SECONDS", 30),
-        SEND_TIMEOUT_SECONDS=_float(env, "SEND_TIMEOUT_SECONDS", 10),
-        OUTBOUND_DAILY_CAP_PER_NUMBER=_int(env, "OUTBOUND_DAILY_CAP_PER_NUMBER", 10),
+        WORKER_BATCH=_number(env, "WORKER_BATCH", 100),
+        LEASE_SECONDS=_number(env, "LEASE_SECONDS", 60),
+        WORKER_POLL_SECONDS=_number(env, "WORKER_POLL_SECONDS", 2.0),
+        SEND_MAX_ATTEMPTS=_number(env, "SEND_MAX_ATTEMPTS", 6),
+        SEND_RETRY_SECONDS=_number(env, "SEND_RETRY_SECONDS", 30),
+        SEND_TIMEOUT_SECONDS=_number(env, "SEND_TIMEOUT_SECONDS", 10.0),
+        OUTBOUND_DAILY_CAP_PER_NUMBER=_number(env, "OUTBOUND_DAILY_CAP_PER_NUMBER", 10),
         INBOUND_SPOOL_DIR=env.get("INBOUND_SPOOL_DIR") or str(INSTANCE_DIR / "spool"),
-        SPOOL_RETRY_SECONDS=_float(env, "SPOOL_RETRY_SECONDS", 5),
+        SPOOL_RETRY_SECONDS=_number(env, "SPOOL_RETRY_SECONDS", 5.0),
         METRICS_TOKEN=env.get("METRICS_TOKEN", ""),
         METRICS_ENABLED=_bool(env.get("METRICS_ENABLED"), default=True),
         # How many reverse proxies (Heroku's router, nginx) append to X-Forwarded-For in front of
         # the app. 0: the header is ignored and the client address is the TCP peer; 1 on Heroku
         # or behind one proxy. More than there really are lets a client forge its address (and
         # dodge the per-address sign-in throttle); fewer makes every client the proxy.
-        TRUSTED_PROXY_HOPS=_int(env, "TRUSTED_PROXY_HOPS", 0),
+        TRUSTED_PROXY_HOPS=_number(env, "TRUSTED_PROXY_HOPS", 0),
     )
     for key, value in (overrides or {}).items():  # before the checks: an override cannot slip past them
         setattr(settings, key, value)

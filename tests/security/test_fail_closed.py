@@ -160,3 +160,11 @@ def test_db_upgrade_itself_runs_on_a_new_database(tmp_path):
         assert runner.invoke(args=["clinics", "sweep"]).exit_code == 0
     finally:
         app.extensions["db_engine"].dispose()
+
+
+@pytest.mark.parametrize("name, value, refusal", [("LEASE_SECONDS", "sixty", "LEASE_SECONDS must be a whole number"),
+                                                  ("SEND_RATE_PER_SECOND", "fast", "SEND_RATE_PER_SECOND must be a number"),
+                                                  ("SESSION_EXPIRY_MINUTES", "1.5", "must be a whole number")])
+def test_a_bad_number_is_one_line_naming_it(name, value, refusal):
+    with pytest.raises(ConfigError, match=refusal):
+        load_settings({"APP_ENV": "test", name: value})
