@@ -10,7 +10,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import webhook
+from . import preauth, webhook
 from . import worker as worker_bench
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,6 +155,7 @@ def main() -> None:
     if NOTES.exists():
         lines += [NOTES.read_text().strip(), ""]
     lines += webhook_tables(results, seconds)
+    lines += [*preauth.section(preauth.run(seconds), seconds), ""]
     lines += memory_table(mem)
     lines += ["", *segment_costs()]
     lines += ["", *worker_bench.section()]  # needs PostgreSQL (see bench/worker.py)

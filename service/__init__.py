@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.as_flask())
     if test_config:
         app.config.update(test_config)
+    app.config["DATABASE_URL"] = settings.DATABASE_URL  # as config.database_url normalized it
     logs.configure(app)
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops > 0:

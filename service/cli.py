@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import uuid
 
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
 from . import db as dbmod
+from .db import Base
+
+# Commands that work on a database not migrated yet (or need none); every other one first checks
+# that `db upgrade` ran and says so in one line when it did not (issue 17).
+NO_SCHEMA_NEEDED = {"db", "content", "routes", "shell", "run"}
+UPGRADE_FIRST = "the database is not set up: run `flask --app service db upgrade` first"
 
 db_cli = AppGroup("db", help="Database migrations.")
 clinics_cli = AppGroup("clinics", help="Clinics.")
@@ -134,6 +141,38 @@ def spool_replay() -> None:
                + (f", could not be recorded {result.failed} (see *.failed)" if result.failed else ""))
 
 
+def require_schema() -> None:
+    """One line instead of a "no such table" traceback when the database was never migrated
+    (or misses a table a newer release added)."""
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    try:
+        present = set(sa.inspect(app.extensions["db_engine"]).get_table_names())
+    except sa.exc.SQLAlchemyError as exc:
+        raise click.ClickException(f"cannot reach the database ({type(exc).__name__}): check DATABASE_URL") from None
+    if any(name not in present for name in Base.metadata.tables):
+        raise click.ClickException(UPGRADE_FIRST)
+
+
+def _guard(command: click.Command) -> None:
+    """Run require_schema before the command (a group: before each of its subcommands, so that
+    `--help` still needs no database)."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _guard(sub)
+        return
+    if getattr(command, "_schema_guarded", False):  # commands are module globals, apps are many
+        return
+    callback = command.callback
+
+    @functools.wraps(callback)
+    def guarded(*args, **kwargs):
+        require_schema()
+        return callback(*args, **kwargs)
+
+    command.callback = guarded
+    command._schema_guarded = True
+
+
 def init_app(app: Flask) -> None:
     from .content_cli import content_cli as content_group
 
@@ -154,3 +193,6 @@ def init_app(app: Flask) -> None:
     from .trials.sync import trials_cli
 
     app.cli.add_command(trials_cli)
+    for name, command in app.cli.commands.items():
+        if name not in NO_SCHEMA_NEEDED:
+            _guard(command)

@@ -7,9 +7,14 @@ secrets, so a forgotten variable fails the deploy instead of silently weakening 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+
+import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from .content.locales import KNOWN_LOCALES, available_locales
 
@@ -18,10 +23,56 @@ INSTANCE_DIR = Path(__file__).resolve().parents[1] / "instance"
 DEV_SECRET = "an insecure development secret"
 DEV_TWILIO_TOKEN = "dev-auth-token-not-secret"
 DEV_TWILIO_SID = "AC" + "0" * 32
+PLACEHOLDER_CONTACT = "help@mbcguide.example"
+# Reserved names (RFC 2606/6761): a contact there reaches nobody.
+RESERVED_DOMAIN = re.compile(r"(^|[.@])(example(\.(com|net|org))?|test|invalid|localhost)$")
+# The drivers installed (pyproject.toml): PostgreSQL through psycopg 3, SQLite through the stdlib.
+POSTGRES = "postgresql+psycopg"
+DRIVERS = {"postgres": POSTGRES, "postgresql": POSTGRES, POSTGRES: POSTGRES,
+           "sqlite": "sqlite", "sqlite+pysqlite": "sqlite+pysqlite"}
 
 
-class ConfigError(RuntimeError):
-    pass
+class ConfigError(click.ClickException):
+    """A setting that stops start-up. A ClickException, so `flask ...` prints it as one line
+    ("Error: ..."); service/wsgi.py prints it as one line too (`refusal`)."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def refusal(exc: ConfigError) -> str:
+    """The one line a web process prints when it will not start."""
+    return f"MBC Guide will not start: {exc}"
+
+
+def wsgi_app_env() -> str:
+    """The web process is production unless APP_ENV says otherwise (issue 17: a forgotten APP_ENV
+    must not serve an open /metrics and the browser phone on the internet)."""
+    return os.environ.get("APP_ENV") or "production"
+
+
+def database_url(raw: str) -> str:
+    """DATABASE_URL as SQLAlchemy needs it: postgres:// (Heroku) and postgresql:// mean psycopg 3,
+    the driver installed; anything else but SQLite is refused in one line. Never echoes the URL
+    (it holds the password)."""
+    scheme, sep, rest = raw.strip().partition("://")
+    if not sep:
+        raise ConfigError("DATABASE_URL must look like postgresql://user:password@host/db or sqlite:///path")
+    driver = DRIVERS.get(scheme.lower())
+    if driver is None:
+        raise ConfigError(f"DATABASE_URL scheme {scheme[:30]!r} is not supported: use postgresql:// "
+                          "(PostgreSQL through psycopg 3) or sqlite:///")
+    url = f"{driver}://{rest}"
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError):
+        raise ConfigError("DATABASE_URL is not a valid database URL") from None
+    return url
+
+
+def _placeholder_contact(value: str) -> bool:
+    contact = value.strip().lower()
+    return not contact or contact == PLACEHOLDER_CONTACT or bool(RESERVED_DOMAIN.search(contact))
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -34,14 +85,17 @@ def _list(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
-def _int(env: dict, name: str, default: int) -> int:
+def _number(env: dict, name: str, default: int | float) -> int | float:
+    """The variable as a number of the default's type; a bad value is one line naming it."""
     value = (env.get(name) or "").strip()
     if not value:
         return default
+    kind = type(default)
     try:
-        return int(value)
+        return kind(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {what}, not {value[:30]!r}") from None
 
 
 @dataclass
@@ -81,6 +135,7 @@ class Settings:
     INBOUND_SPOOL_DIR: str  # texts received while the database was down wait here (service/spool.py)
     SPOOL_RETRY_SECONDS: float  # how often a web process retries recording them
     METRICS_TOKEN: str  # GET /metrics needs "Authorization: Bearer <it>" when set (service/metrics.py)
+    METRICS_ENABLED: bool  # METRICS_ENABLED=0: no /metrics at all (production then needs no token)
     TRUSTED_PROXY_HOPS: int  # proxies in front that set X-Forwarded-For/-Proto; 0 = trust none
     # Clinical review (service/reviews.py): "label" offers every enabled locale and tells readers of
     # one not fully reviewed that it is a machine translation; "off" offers a locale only once all
@@ -118,7 +173,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
 
     settings = Settings(
         APP_ENV=app_env,
-        DATABASE_URL=env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'mbc_guide.sqlite3'}",
+        DATABASE_URL=database_url(env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'mbc_guide.sqlite3'}"),
         SECRET_KEY=secret("SECRET_KEY", DEV_SECRET),
         TWILIO_ACCOUNT_SID=secret("TWILIO_ACCOUNT_SID", DEV_TWILIO_SID),
         TWILIO_AUTH_TOKEN=secret("TWILIO_AUTH_TOKEN", DEV_TWILIO_TOKEN),
@@ -128,45 +183,57 @@ def load_settings(overrides: dict | None = None) -> Settings:
         PUBLIC_BASE_URL=(env.get("PUBLIC_BASE_URL") or ("" if prod else "http://localhost:5000")).rstrip("/"),
         SMS_BACKEND=env.get("SMS_BACKEND") or ("twilio" if prod else "console"),
         ENABLED_LOCALES=enabled,
-        SESSION_EXPIRY=timedelta(minutes=int(env.get("SESSION_EXPIRY_MINUTES", "30"))),
-        PROGRAM_CONTACT=env.get("PROGRAM_CONTACT", "help@mbcguide.example"),
+        SESSION_EXPIRY=timedelta(minutes=_number(env, "SESSION_EXPIRY_MINUTES", 30)),
+        PROGRAM_CONTACT=env.get("PROGRAM_CONTACT") or PLACEHOLDER_CONTACT,
         SIMULATOR_ENABLED=_bool(env.get("SIMULATOR_ENABLED"), default=not prod),
         DEFAULT_REGION=env.get("DEFAULT_REGION", "US"),
         CLINICALTRIALS_API_BASE_URL=(env.get("CLINICALTRIALS_API_BASE_URL")
                                      or "https://clinicaltrials.gov/api/v2").rstrip("/"),
-        TRIALS_RADIUS_MILES=int(env.get("TRIALS_RADIUS_MILES") or 50),
+        TRIALS_RADIUS_MILES=_number(env, "TRIALS_RADIUS_MILES", 50),
         # More inbound texts than this from one number within the window get no replies (but
         # STOP still works): stops reply storms and loops with auto-responders.
-        FLOOD_LIMIT=int(env.get("FLOOD_LIMIT", "20")),
+        FLOOD_LIMIT=_number(env, "FLOOD_LIMIT", 20),
         LOG_FORMAT=env.get("LOG_FORMAT", ""),  # json | text; default json in production
-        FLOOD_WINDOW=timedelta(minutes=int(env.get("FLOOD_WINDOW_MINUTES", "2"))),
-        SEND_RATE_PER_SECOND=float(env.get("SEND_RATE_PER_SECOND") or 0),
+        FLOOD_WINDOW=timedelta(minutes=_number(env, "FLOOD_WINDOW_MINUTES", 2)),
+        SEND_RATE_PER_SECOND=_number(env, "SEND_RATE_PER_SECOND", 0.0),
         SEND_WINDOW_START=env.get("SEND_WINDOW_START") or "09:00",
         SEND_WINDOW_END=env.get("SEND_WINDOW_END") or "20:00",
         SEND_DEFAULT_TIMEZONE=env.get("SEND_DEFAULT_TIMEZONE") or "America/New_York",
-        WORKER_BATCH=int(env.get("WORKER_BATCH") or 100),
-        LEASE_SECONDS=int(env.get("LEASE_SECONDS") or 60),
-        WORKER_POLL_SECONDS=float(env.get("WORKER_POLL_SECONDS") or 2),
-        SEND_MAX_ATTEMPTS=int(env.get("SEND_MAX_ATTEMPTS") or 6),
-        SEND_RETRY_SECONDS=int(env.get("SEND_RETRY_SECONDS") or 30),
-        SEND_TIMEOUT_SECONDS=float(env.get("SEND_TIMEOUT_SECONDS") or 10),
-        OUTBOUND_DAILY_CAP_PER_NUMBER=int(env.get("OUTBOUND_DAILY_CAP_PER_NUMBER") or 10),
+        WORKER_BATCH=_number(env, "WORKER_BATCH", 100),
+        LEASE_SECONDS=_number(env, "LEASE_SECONDS", 60),
+        WORKER_POLL_SECONDS=_number(env, "WORKER_POLL_SECONDS", 2.0),
+        SEND_MAX_ATTEMPTS=_number(env, "SEND_MAX_ATTEMPTS", 6),
+        SEND_RETRY_SECONDS=_number(env, "SEND_RETRY_SECONDS", 30),
+        SEND_TIMEOUT_SECONDS=_number(env, "SEND_TIMEOUT_SECONDS", 10.0),
+        OUTBOUND_DAILY_CAP_PER_NUMBER=_number(env, "OUTBOUND_DAILY_CAP_PER_NUMBER", 10),
         INBOUND_SPOOL_DIR=env.get("INBOUND_SPOOL_DIR") or str(INSTANCE_DIR / "spool"),
-        SPOOL_RETRY_SECONDS=float(env.get("SPOOL_RETRY_SECONDS") or 5),
+        SPOOL_RETRY_SECONDS=_number(env, "SPOOL_RETRY_SECONDS", 5.0),
         METRICS_TOKEN=env.get("METRICS_TOKEN", ""),
+        METRICS_ENABLED=_bool(env.get("METRICS_ENABLED"), default=True),
         # How many reverse proxies (Heroku's router, nginx) append to X-Forwarded-For in front of
         # the app. 0: the header is ignored and the client address is the TCP peer; 1 on Heroku
         # or behind one proxy. More than there really are lets a client forge its address (and
         # dodge the per-address sign-in throttle); fewer makes every client the proxy.
-        TRUSTED_PROXY_HOPS=_int(env, "TRUSTED_PROXY_HOPS", 0),
+        TRUSTED_PROXY_HOPS=_number(env, "TRUSTED_PROXY_HOPS", 0),
         UNREVIEWED_LOCALES=(env.get("UNREVIEWED_LOCALES") or "label").strip().lower(),
         REVIEWS_REFRESH_SECONDS=float(env.get("REVIEWS_REFRESH_SECONDS") or 30),
     )
+    for key, value in (overrides or {}).items():  # before the checks: an override cannot slip past them
+        setattr(settings, key, value)
+    settings.DATABASE_URL = database_url(settings.DATABASE_URL)
     if prod:
         if not settings.PUBLIC_BASE_URL.startswith("https://"):
             raise ConfigError("PUBLIC_BASE_URL must be the public https origin in production")
         if settings.SECRET_KEY == DEV_SECRET or settings.TWILIO_AUTH_TOKEN == DEV_TWILIO_TOKEN:
             raise ConfigError("production must not use the development secrets")
+        # Each refusal is one line naming the setting (issue 17: production fails closed).
+        if settings.METRICS_ENABLED and not settings.METRICS_TOKEN:
+            raise ConfigError("METRICS_TOKEN must be set in production (or METRICS_ENABLED=0 to switch /metrics off)")
+        if settings.SIMULATOR_ENABLED:
+            raise ConfigError("SIMULATOR_ENABLED must be off in production: the browser phone posts signed webhooks")
+        if _placeholder_contact(settings.PROGRAM_CONTACT):
+            raise ConfigError("PROGRAM_CONTACT must be your program's real contact in production, "
+                              "not a placeholder (it is in every HELP reply)")
         if settings.SMS_BACKEND == "twilio" and not (
             settings.TWILIO_MESSAGING_SERVICE_SID or settings.TWILIO_FROM_NUMBER
         ):
@@ -183,6 +250,4 @@ def load_settings(overrides: dict | None = None) -> Settings:
         raise ConfigError("UNREVIEWED_LOCALES must be label or off")
     if settings.SMS_BACKEND not in {"twilio", "console", "fake"}:
         raise ConfigError("SMS_BACKEND must be twilio or console")
-    for key, value in (overrides or {}).items():
-        setattr(settings, key, value)
     return settings

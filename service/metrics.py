@@ -55,7 +55,8 @@ class Counters:
 
 def init_app(app: Flask) -> None:
     app.extensions["metrics"] = Counters()
-    app.register_blueprint(bp)
+    if app.config.get("METRICS_ENABLED", True):  # METRICS_ENABLED=0: no /metrics route at all
+        app.register_blueprint(bp)
 
     @app.after_request
     def _count_webhooks(response):

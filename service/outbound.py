@@ -36,10 +36,11 @@ def enqueue(sess: Session, sub: Subscriber, body: str, *, dedupe_key: str, sourc
 
 
 def cancel_pending(sess: Session, subscriber_id: int) -> int:
-    """Cancel every queued text to a subscriber (STOP, 21610). Same transaction as the opt-out."""
+    """Cancel every queued (or held: clinics/schedule.py) text to a subscriber (STOP, 21610).
+    Same transaction as the opt-out."""
     result = sess.execute(
         sa.update(OutboundMessage)
-        .where(OutboundMessage.subscriber_id == subscriber_id, OutboundMessage.status == "queued")
+        .where(OutboundMessage.subscriber_id == subscriber_id, OutboundMessage.status.in_(("queued", "held")))
         .values(status="cancelled")
     )
     return result.rowcount or 0

@@ -54,7 +54,8 @@ def test_models_and_migrations_agree(database_url):
 def test_production_refuses_to_start_without_secrets(monkeypatch, missing):
     env = {"APP_ENV": "production", "SECRET_KEY": "s" * 32, "TWILIO_AUTH_TOKEN": "t" * 32,
            "TWILIO_ACCOUNT_SID": "AC" + "9" * 32, "PUBLIC_BASE_URL": "https://line.example.org",
-           "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32, "DATABASE_URL": "sqlite://"}
+           "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32, "DATABASE_URL": "sqlite://",
+           "METRICS_TOKEN": "m" * 32, "PROGRAM_CONTACT": "help@mbcguide.org"}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     load_settings()  # complete production config loads

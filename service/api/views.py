@@ -17,6 +17,7 @@ from ..clinics import MAX_ID
 from ..clinics.accounts import find_token
 from ..clinics.enroll import EnrollmentError, EnrollRequest, enroll, stop
 from ..clinics.lifecycle import sweep
+from ..clinics.schedule import visible_status
 from ..models import Clinic, Enrollment, EnrollmentMessage, OutboundMessage, Subscriber
 from ..pages import html_error
 from .openapi import document
@@ -93,7 +94,7 @@ def _messages(sess, enrollment_id: int) -> list[dict]:
         .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
         .where(EnrollmentMessage.enrollment_id == enrollment_id)
         .order_by(OutboundMessage.due_at, OutboundMessage.id)).all()
-    return [{"step": step, "topic": m.topic, "locale": m.locale, "status": m.status, "due_at": _iso(m.due_at),
+    return [{"step": step, "topic": m.topic, "locale": m.locale, "status": visible_status(m.status), "due_at": _iso(m.due_at),
              "sent_at": _iso(m.sent_at), "error_code": m.error_code} for step, m in rows]
 
 
@@ -138,7 +139,10 @@ def _field(data: dict, name: str, kind, required: bool = True):
 
 
 def _request_from_json() -> EnrollRequest:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # JSON nested deeper than Python's parser recurses: a 400, not a 500
+        raise ApiError(400, "invalid_json", "the JSON body is nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object (Content-Type: application/json)")
     categories = _field(data, "categories", list)

@@ -14,12 +14,16 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from ..models import ApiToken, Clinic, LoginAttempt, StaffUser, new_session_token
+from .enroll import audit
 
 ROLES = ("clinic_admin", "staff", "reviewer")
 REVIEWER = "reviewer"  # program-level clinical reviewer: no clinic, sees only the review pages
 MIN_PASSWORD = 12
+MAX_PASSWORD = 200  # the sign-in form's limit too (portal/forms.py): a longer one could never sign in
+MIN_STRENGTH = 3  # zxcvbn score 0-4; 3: "safely unguessable", about 10^8 guesses or more
 THROTTLE_WINDOW = timedelta(minutes=15)
 THROTTLE_FAILURES = 5  # failed sign-ins per email and IP address within the window
 # Also per email from any address (a guess spread over many addresses) and per address for any
@@ -47,8 +51,7 @@ def create_staff(sess: Session, clinic: Clinic | None, email: str, password: str
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise AccountError("not an email address")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    check_password(password, [email, email.partition("@")[0], *([clinic.name] if clinic is not None else [])])
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if (role == REVIEWER) != (clinic is None):
@@ -94,10 +97,23 @@ def end_sessions(user: StaffUser) -> None:
     user.session_token = new_session_token()
 
 
-def set_password(sess: Session, user: StaffUser, password: str) -> None:
-    """A new password; every session signed in with the old one ends."""
+def check_password(password: str, personal: list[str]) -> None:
+    """Refuse a password that is short, longer than the sign-in form takes, or easy to guess:
+    zxcvbn (Dropbox's estimator) must score it at least 3, counting the account's own email and
+    clinic name as known words ("aaaaaaaaaaaa" scores 0, "Password123!" 1)."""
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"the password must have at most {MAX_PASSWORD} characters")
+    verdict = zxcvbn(password, user_inputs=[p for p in personal if p], max_length=MAX_PASSWORD)
+    if verdict["score"] < MIN_STRENGTH:
+        hint = verdict["feedback"].get("warning") or "add another word or two; uncommon words are better"
+        raise AccountError(f"the password is too easy to guess ({hint.rstrip('.')})")
+
+
+def set_password(sess: Session, user: StaffUser, password: str) -> None:
+    """A new password; every session signed in with the old one ends."""
+    check_password(password, [user.email, user.email.partition("@")[0]])
     user.password_hash = hash_password(password)
     end_sessions(user)
     sess.flush()
@@ -133,3 +149,50 @@ def find_token(sess: Session, token: str) -> ApiToken | None:
 
 def clinic_named(sess: Session, name: str) -> Clinic | None:
     return sess.scalars(sa.select(Clinic).where(Clinic.name == name)).one_or_none()
+
+
+# --- Credentials lifecycle (issue 17): list, revoke, deactivate; the CLI and the portal's
+# clinic-admin pages both go through these, each limited to one clinic when given one.
+
+
+def tokens_of(sess: Session, clinic_id: int | None = None) -> list[tuple[ApiToken, str]]:
+    """(token, clinic name), newest first; never the token itself (only its hash is stored)."""
+    query = (sa.select(ApiToken, Clinic.name).join(Clinic, Clinic.id == ApiToken.clinic_id)
+             .order_by(ApiToken.id.desc()))
+    if clinic_id is not None:
+        query = query.where(ApiToken.clinic_id == clinic_id)
+    return [(row, name) for row, name in sess.execute(query).all()]
+
+
+def revoke_token(sess: Session, token_id: int, now: datetime, actor: str, clinic_id: int | None = None) -> ApiToken | None:
+    """Revoke one token (of this clinic, when given): from the next request on it is refused.
+    None when there is no such token; revoking twice keeps the first time."""
+    query = sa.select(ApiToken).where(ApiToken.id == token_id).with_for_update()
+    if clinic_id is not None:
+        query = query.where(ApiToken.clinic_id == clinic_id)
+    row = sess.scalars(query).one_or_none()
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now
+        audit(sess, row.clinic_id, actor, "revoke_token", now, detail=f"token {row.prefix}... ({row.name})")
+    return row
+
+
+def staff_of(sess: Session, clinic_id: int | None = None) -> list[tuple[StaffUser, str]]:
+    query = (sa.select(StaffUser, Clinic.name).join(Clinic, Clinic.id == StaffUser.clinic_id)
+             .order_by(Clinic.name, StaffUser.email))
+    if clinic_id is not None:
+        query = query.where(StaffUser.clinic_id == clinic_id)
+    return [(row, name) for row, name in sess.execute(query).all()]
+
+
+def set_active(sess: Session, user: StaffUser, active: bool, now: datetime, actor: str) -> bool:
+    """Deactivate (no sign-in, and every session of the account ends at once) or activate again.
+    False when it already was so."""
+    if user.active == active:
+        return False
+    user.active = active
+    if not active:
+        end_sessions(user)
+    audit(sess, user.clinic_id, actor, "activate_staff" if active else "deactivate_staff", now,
+          detail=user.email)
+    return True

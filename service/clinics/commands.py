@@ -1,4 +1,5 @@
-"""`flask --app service staff create`, `tokens create`, `clinics sweep` (SPEC.md "Command line")."""
+"""`flask --app service staff create|set-password|list|deactivate|activate`, `tokens create|list|revoke`,
+`clinics sweep` (SPEC.md "Command line")."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .. import db as dbmod
 from ..call_sessions import purge_calls
 from ..models import StaffUser
 from .accounts import (REVIEWER, ROLES, AccountError, clinic_named, create_staff, create_token, purge_login_attempts,
-                       set_password)
+                       revoke_token, set_active, set_password, staff_of, tokens_of)
 from .lifecycle import sweep
 
 staff_cli = AppGroup("staff", help="Clinic staff accounts for the portal.")
@@ -84,6 +85,80 @@ def tokens_create(clinic_name: str, name: str) -> None:
         row, token = create_token(sess, clinic, name, now=current_app.extensions["clock"]())
         click.echo(f"token {row.prefix}... for clinic {clinic.name!r}; it is shown only now:")
     click.echo(token)
+
+
+CLI_ACTOR = "cli"
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "never"
+
+
+def _clinic_id(sess, clinic_name: str | None) -> int | None:
+    return _clinic(sess, clinic_name).id if clinic_name else None
+
+
+@tokens_cli.command("list")
+@click.option("--clinic", "clinic_name", default=None, help="only this clinic's tokens")
+def tokens_list(clinic_name: str | None) -> None:
+    """Every API token: id, first characters, clinic, name, created, last used, revoked."""
+    with dbmod.transaction() as sess:
+        rows = tokens_of(sess, _clinic_id(sess, clinic_name))
+    for row, clinic in rows:
+        state = f"revoked {_when(row.revoked_at)}" if row.revoked_at else "active"
+        click.echo(f"{row.id}\t{row.prefix}...\t{clinic}\t{row.name or '-'}\tcreated {_when(row.created_at)}"
+                   f"\tlast used {_when(row.last_used_at)}\t{state}")
+    if not rows:
+        click.echo("no tokens")
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=click.IntRange(1, 2**62))
+def tokens_revoke(token_id: int) -> None:
+    """Revoke the token with this id (from `tokens list`): refused from its next request on."""
+    with dbmod.transaction() as sess:
+        row = revoke_token(sess, token_id, current_app.extensions["clock"](), CLI_ACTOR)
+        if row is None:
+            raise click.ClickException(f"no token with id {token_id}")
+        click.echo(f"token {row.prefix}... revoked {_when(row.revoked_at)}")
+
+
+@staff_cli.command("list")
+@click.option("--clinic", "clinic_name", default=None, help="only this clinic's accounts")
+def staff_list(clinic_name: str | None) -> None:
+    """Every portal account: email, role, clinic, active or not, last sign-in."""
+    with dbmod.transaction() as sess:
+        rows = staff_of(sess, _clinic_id(sess, clinic_name))
+    for user, clinic in rows:
+        click.echo(f"{user.email}\t{user.role}\t{clinic}\t{'active' if user.active else 'deactivated'}"
+                   f"\tlast sign-in {_when(user.last_login_at)}")
+    if not rows:
+        click.echo("no accounts")
+
+
+def _set_active(email: str, active: bool) -> None:
+    with dbmod.transaction() as sess:
+        user = sess.scalars(sa.select(StaffUser).where(StaffUser.email == email.strip().lower())
+                            .with_for_update()).one_or_none()
+        if user is None:
+            raise click.ClickException(f"no account {email!r}")
+        changed = set_active(sess, user, active, current_app.extensions["clock"](), CLI_ACTOR)
+    verb = "activated" if active else "deactivated; its portal sessions have ended"
+    click.echo(f"{user.email} {verb}" if changed else f"{user.email} was already {'active' if active else 'deactivated'}")
+
+
+@staff_cli.command("deactivate")
+@click.option("--email", required=True)
+def staff_deactivate(email: str) -> None:
+    """Stop an account signing in and end every session it has."""
+    _set_active(email, False)
+
+
+@staff_cli.command("activate")
+@click.option("--email", required=True)
+def staff_activate(email: str) -> None:
+    """Let a deactivated account sign in again (with its password)."""
+    _set_active(email, True)
 
 
 @click.command("sweep")

@@ -16,7 +16,7 @@ from ..content.catalog import Catalog
 from ..models import AuditLog, Clinic, Enrollment
 from ..phones import InvalidPhone, to_e164
 from ..subscribers import lock_subscriber
-from .schedule import cancel_queued, queue_confirmation
+from .schedule import cancel_queued, queue_confirmation, release_held
 from .series import load_series
 
 LIVE = ("awaiting_yes", "active")
@@ -149,11 +149,15 @@ def stop(sess: Session, enrollment: Enrollment, *, actor: str, now: datetime, re
     """Stop an enrollment and cancel its waiting texts. False when it had already ended."""
     if enrollment.status not in LIVE:
         return False
+    was_pending = enrollment.status == "awaiting_yes"
     enrollment.status = "stopped"
     enrollment.ended_at = now
     enrollment.ended_reason = reason
     cancelled = cancel_queued(sess, enrollment.id)
     audit(sess, enrollment.clinic_id, actor, "stop", now, enrollment.id, f"{reason}; {cancelled} texts cancelled")
+    if was_pending:
+        sess.flush()
+        release_held(sess, enrollment.subscriber_id, now)  # another clinic's confirmation may go out now
     return True
 
 

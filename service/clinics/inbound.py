@@ -21,28 +21,23 @@ from ..engine import Facts, RedFlag
 from ..engine import keywords as kw
 from ..models import Clinic, ConsentEvent, Enrollment, EnrollmentMessage, FollowUpTask, OutboundMessage, Subscriber
 from .enroll import audit
-from .schedule import activate, clinic_label, queue
+from .schedule import activate, clinic_label, confirmed_by_yes, queue, release_held
 from .series import load_series
 
 CHECKIN_ANSWERS = {1: ("checkin_fine", None), 2: ("checkin_side", "side_effects"), 3: ("checkin_call", "call_me")}
 SENT = ("sending", "sent", "delivered")
 
 
-def _awaiting(sess: Session, sub: Subscriber, now: datetime) -> list[Enrollment]:
-    return list(sess.scalars(sa.select(Enrollment).where(
-        Enrollment.subscriber_id == sub.id, Enrollment.status == "awaiting_yes",
-        Enrollment.expires_at > now).order_by(Enrollment.id)))
-
-
-def _activate_all(sess: Session, sub: Subscriber, pending: list[Enrollment], word: str, now: datetime, line) -> None:
-    catalog = line.renderer.catalog
-    for enrollment in pending:
-        activate(sess, catalog, enrollment, sub, now)
-        audit(sess, enrollment.clinic_id, "patient", "confirm", now, enrollment.id, "patient replied YES")
+def _activate(sess: Session, sub: Subscriber, enrollment: Enrollment, word: str, now: datetime, line) -> None:
+    """Confirm this one enrollment (issue 17: a YES answers one clinic's question, never every
+    pending one), then let the next clinic's held confirmation go out; it needs its own YES."""
+    activate(sess, line.renderer.catalog, enrollment, sub, now)
+    audit(sess, enrollment.clinic_id, "patient", "confirm", now, enrollment.id, "patient replied YES")
     sess.add(ConsentEvent(subscriber_id=sub.id, kind="opt_in", source="clinic_enrollment_yes",
                           detail=kw.normalize(word)[:80], channel="sms", created_at=now))
     sub.status = "active"
     sub.last_seen_at = now
+    release_held(sess, sub.id, now)
 
 
 def facts(sess: Session, sub: Subscriber, now: datetime, line) -> Facts:
@@ -52,10 +47,10 @@ def facts(sess: Session, sub: Subscriber, now: datetime, line) -> Facts:
         enrolled = sess.execute(_ENROLLED, {"sub": sub.id}).first() is not None
     if not enrolled:
         return Facts()
-    pending = _awaiting(sess, sub, now)
+    pending = confirmed_by_yes(sess, sub.id, now)
     open_ = _open_checkins(sess, sub, now)
     checkin_clinic = clinic_label(sess.get(Clinic, open_[0].clinic_id)) if open_ else None
-    return Facts(clinic_pending_locale=pending[0].locale if pending else None, checkin_clinic=checkin_clinic,
+    return Facts(clinic_pending_locale=pending.locale if pending else None, checkin_clinic=checkin_clinic,
                  clinic_sees=clinic_sees(sess, sub.id, sub.status))
 
 
@@ -65,18 +60,20 @@ def clinic_sees(sess: Session, subscriber_id: int, status: str | None) -> bool:
 
 
 def confirm(sess: Session, sub: Subscriber, word: str, now: datetime, line) -> None:
-    """The engine's ClinicConfirmed: activate what awaits this YES (its reply is the engine's)."""
-    _activate_all(sess, sub, _awaiting(sess, sub, now), word, now, line)
+    """The engine's ClinicConfirmed: activate the enrollment whose confirmation the person last
+    received (its reply and the state change are the engine's)."""
+    enrollment = confirmed_by_yes(sess, sub.id, now)
+    if enrollment is not None:
+        _activate(sess, sub, enrollment, word, now, line)
 
 
 def advanced_opt_in(sess: Session, sub: Subscriber, word: str, now: datetime, line) -> None:
     """Twilio answered the YES itself (OptOutType=START): confirm, and queue our welcome text."""
-    pending = _awaiting(sess, sub, now)
-    if not pending:
+    enrollment = confirmed_by_yes(sess, sub.id, now)
+    if enrollment is None:
         return
-    _activate_all(sess, sub, pending, word, now, line)
-    first = pending[0]
-    queue(sess, first, sub, "welcome", line.renderer.catalog.get(first.locale, "series.welcome"),
+    _activate(sess, sub, enrollment, word, now, line)
+    queue(sess, enrollment, sub, "welcome", line.renderer.catalog.get(enrollment.locale, "series.welcome"),
           now=now, topic="welcome")
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..models import Enrollment, EnrollmentMessage, OutboundMessage
-from .schedule import cancel_queued
+from .schedule import HELD, cancel_queued, release_held
 
 PENDING = ("queued", "sending")
 UNDELIVERED = ("failed", "undelivered")
@@ -52,4 +52,16 @@ def sweep(sess: Session, now: datetime, clinic_id: int | None = None) -> dict[st
     for enrollment in done:
         enrollment.status, enrollment.ended_at, enrollment.ended_reason = "completed", now, "series_sent"
     counts["completed"] = len(done)
+
+    # A number whose confirmation just lapsed or failed, or one whose release was missed (a stop
+    # racing another clinic's enroll), gets its next held confirmation queued.
+    held = (sa.select(Enrollment.subscriber_id).distinct()
+            .join(EnrollmentMessage, EnrollmentMessage.enrollment_id == Enrollment.id)
+            .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
+            .where(*scope, Enrollment.status == "awaiting_yes", OutboundMessage.status == HELD))
+    numbers = {e.subscriber_id for e in [*expired, *failed]}  # another clinic's may be held behind them
+    if numbers:
+        sess.flush()
+    numbers |= set(sess.scalars(held))
+    counts["released"] = sum(release_held(sess, sub_id, now) is not None for sub_id in sorted(numbers))
     return counts

@@ -1,4 +1,12 @@
-"""Numbers for a clinic's dashboard, always scoped to that clinic's own patients."""
+"""Numbers for a clinic's dashboard, always scoped to that clinic's own patients.
+
+A clinic learns what a number did only while that number was its confirmed patient: from the
+YES that confirmed an enrollment to the enrollment's end (issue 17). Enrolling a number and
+stopping it at once (its confirmation cancelled, never sent) shows the clinic nothing of what
+the person asked, and a number shared with another clinic shows this clinic only its own
+periods. The funnel's "enrolled" and "expired" stages count the clinic's own requests; every
+figure about what the person did (confirmed, completed, opted out, topics) needs a YES.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..models import ConsentEvent, Enrollment, EnrollmentMessage, FollowUpTask, InboundMessage, OutboundMessage
+from .schedule import visible_status
 
 FINAL = ("delivered", "undelivered", "failed")
 
@@ -29,7 +38,6 @@ class Dashboard:
 
 def dashboard(sess: Session, clinic_id: int, now: datetime, days: int) -> Dashboard:
     since = now - timedelta(days=days)
-    enrolled = sa.select(Enrollment.subscriber_id).where(Enrollment.clinic_id == clinic_id)
 
     rows = sess.execute(sa.select(Enrollment.status, Enrollment.confirmed_at.is_not(None), Enrollment.ended_reason)
                         .where(Enrollment.clinic_id == clinic_id, Enrollment.created_at >= since)).all()
@@ -37,7 +45,7 @@ def dashboard(sess: Session, clinic_id: int, now: datetime, days: int) -> Dashbo
         ("enrolled", len(rows)),
         ("confirmed", sum(1 for _, confirmed, _r in rows if confirmed)),
         ("completed", sum(1 for status, _, _r in rows if status == "completed")),
-        ("opted_out", sum(1 for _, _c, reason in rows if reason == "opted_out")),
+        ("opted_out", sum(1 for _, confirmed, reason in rows if confirmed and reason == "opted_out")),
         ("expired", sum(1 for status, _, _r in rows if status == "expired")),
     ]
 
@@ -46,8 +54,11 @@ def dashboard(sess: Session, clinic_id: int, now: datetime, days: int) -> Dashbo
                        .join(Enrollment, Enrollment.id == EnrollmentMessage.enrollment_id)
                        .where(Enrollment.clinic_id == clinic_id, OutboundMessage.created_at >= since)
                        .subquery())
-    messages = dict(sess.execute(sa.select(clinic_messages.c.status, sa.func.count())
-                                 .group_by(clinic_messages.c.status)).all())
+    messages: Counter = Counter()
+    for status, n in sess.execute(sa.select(clinic_messages.c.status, sa.func.count())
+                                  .group_by(clinic_messages.c.status)).all():
+        messages[visible_status(status)] += n
+    messages = dict(messages)
     finished = sum(messages.get(s, 0) for s in FINAL)
     rate = messages.get("delivered", 0) / finished if finished else None
     errors = [(code, n) for code, n in sess.execute(
@@ -57,11 +68,11 @@ def dashboard(sess: Session, clinic_id: int, now: datetime, days: int) -> Dashbo
 
     stamps = sess.scalars(sa.select(ConsentEvent.created_at).where(
         ConsentEvent.kind == "opt_out", ConsentEvent.created_at >= since,
-        ConsentEvent.subscriber_id.in_(enrolled))).all()
+        while_confirmed(clinic_id, ConsentEvent.subscriber_id, ConsentEvent.created_at))).all()
     weeks = Counter((t - timedelta(days=t.weekday())).date().isoformat() for t in stamps)
     opt_outs = sorted(weeks.items())
 
-    topics, channels = _topics(sess, enrolled, since)
+    topics, channels = _topics(sess, clinic_id, since)
     return Dashboard(days, funnel, messages, rate, errors, opt_outs, topics, channels,
                      red_flags(sess, clinic_id, since))
 
@@ -81,7 +92,18 @@ def red_flags(sess: Session, clinic_id: int, since: datetime) -> dict[str, dict[
     return dict(counts)
 
 
-def _topics(sess: Session, enrolled: sa.Select, since: datetime
+def while_confirmed(clinic_id: int, subscriber_id: sa.ColumnElement, at: sa.ColumnElement) -> sa.Exists:
+    """True for an event of a number at a moment when it was this clinic's confirmed patient:
+    within [confirmed_at, ended_at] of one of the clinic's enrollments of it (an opt-out ends the
+    enrollment at the opt-out's own moment, hence the closed interval). EXISTS, so a number
+    enrolled twice over the years is never counted twice."""
+    return sa.exists().where(
+        Enrollment.clinic_id == clinic_id, Enrollment.subscriber_id == subscriber_id,
+        Enrollment.confirmed_at.is_not(None), Enrollment.confirmed_at <= at,
+        sa.or_(Enrollment.ended_at.is_(None), at <= Enrollment.ended_at))
+
+
+def _topics(sess: Session, clinic_id: int, since: datetime
             ) -> tuple[dict[str, list[tuple[str, int]]], dict[str, dict[str, int]]]:
     """Topics asked about per language, by text and on calls alike (a call logs each topic the
     caller heard, as a text does: service/channels/call_log.py), and how many came by each channel."""
@@ -90,7 +112,7 @@ def _topics(sess: Session, enrolled: sa.Select, since: datetime
     for locale, topic, channel, n in sess.execute(
         sa.select(InboundMessage.locale, InboundMessage.topic, InboundMessage.channel, sa.func.count())
         .where(InboundMessage.topic.is_not(None), InboundMessage.received_at >= since,
-               InboundMessage.subscriber_id.in_(enrolled))
+               while_confirmed(clinic_id, InboundMessage.subscriber_id, InboundMessage.received_at))
         .group_by(InboundMessage.locale, InboundMessage.topic, InboundMessage.channel)
     ).all():
         per_topic[locale][topic] += n

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app, session
 from flask_login import LoginManager
 
 from .. import db
@@ -19,8 +19,8 @@ from ..models import StaffUser
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, clinic, dashboard, enrollments, review, tasks  # noqa: F401 - registers the views
-    from .blueprint import PortalUser, bp
+    from . import admin, auth, clinic, dashboard, enrollments, review, tasks  # noqa: F401 - registers the views
+    from .blueprint import SIGNED_IN_AT, PortalUser, bp, session_expired
 
     production = app.config["APP_ENV"] == "production"
     # Flask's own defaults are lax (no Secure, no SameSite, 31-day sessions): set them outright.
@@ -47,6 +47,8 @@ def init_app(app: Flask) -> None:
         # password change, copied or not, names a token the account no longer has.
         staff_id, _, token = user_id.partition(":")
         if not staff_id.isdigit() or len(staff_id) > 18 or not token:
+            return None
+        if session_expired(session.get(SIGNED_IN_AT), current_app.extensions["clock"]()):
             return None
         # A short transaction of its own: on SQLite every transaction holds the write lock, so a
         # request-long session would block the view's own transaction.

@@ -12,7 +12,7 @@ from .. import db
 from ..clinics.accounts import authenticate, end_sessions, throttled
 from ..clinics.enroll import audit
 from ..models import StaffUser
-from .blueprint import PortalUser, bp, now
+from .blueprint import SIGNED_IN_AT, PortalUser, bp, now
 from .forms import ActionForm, LoginForm
 from .i18n import LOCALES, _
 
@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect to somewhere else."""
-    if target and target.startswith("/portal") and not urlsplit(target).netloc and "\\" not in target:
+    """Only a path on this site: never an open redirect to somewhere else, and never a header
+    a control character would break (a newline in next= was a 500); else the portal home."""
+    if (target and target.startswith("/portal") and "\\" not in target and target.isprintable()
+            and len(target) <= 2000 and not urlsplit(target).netloc):
         return target
     return url_for("portal.enrollments")
 
@@ -49,6 +51,7 @@ def login():
             if lang:
                 session["portal_lang"] = lang
             session.permanent = True
+            session[SIGNED_IN_AT] = int(now().timestamp())  # the 12-hour limit counts from here
             login_user(PortalUser(user))
             return redirect(_safe_next(request.args.get("next")))
         log.info("portal sign-in refused (%s)", "throttled" if status == 429 else "bad credentials")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app
@@ -16,6 +16,17 @@ from .errors import html_error_page
 from .i18n import NAMES, current_locale, gettext, ngettext
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
+# A sign-in lasts 12 hours at most, however busy (issue 17): the cookie's own lifetime slides
+# with use, so the moment of sign-in is kept in the signed session and checked on every request.
+SIGNED_IN_AT = "signed_in_at"
+SESSION_MAX_AGE = timedelta(hours=12)
+
+
+def session_expired(signed_in_at, at: datetime) -> bool:
+    """True when a session signed in at this Unix time (from the cookie) is over at `at`."""
+    if not isinstance(signed_in_at, int):
+        return True  # a cookie from before the limit, or a forged one: sign in again
+    return not 0 <= at.timestamp() - signed_in_at < SESSION_MAX_AGE.total_seconds()
 
 
 @bp.context_processor

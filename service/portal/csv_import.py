@@ -98,11 +98,15 @@ def to_categories(raw: str, names: dict[str, str]) -> list[str]:
     return out
 
 
+EXTRA = "\x00extra"  # a key no header can have: the row has more fields than the header
+
+
 @dataclass
 class ParsedFile:
     rows: list[dict[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # headers the import does not know, as written
-    error: str | None = None  # not_utf8 | missing_columns | empty | too_many
+    error: str | None = None  # not_utf8 | missing_columns | empty | too_many | unreadable
+    error_line: int | None = None  # for "unreadable": the line csv could not read
 
 
 def read(data: bytes) -> ParsedFile:
@@ -112,19 +116,31 @@ def read(data: bytes) -> ParsedFile:
         return ParsedFile(error="not_utf8")
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader, [])
-    aliases = _header_map()
-    columns = [aliases.get(key(h)) for h in header]
-    ignored = [h.strip() for h, col in zip(header, columns) if col is None and h.strip()]
-    if any(c not in columns for c in REQUIRED):
-        return ParsedFile(ignored=ignored, error="missing_columns")
-    rows = []
-    for values in reader:
-        row = {col: (value or "").strip() for col, value in zip(columns, values) if col is not None}
-        if any(row.values()):
-            row["line"] = str(reader.line_num)  # the file's own line, as a spreadsheet numbers it
-            rows.append(row)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1  # the line the record being read starts on
+    try:
+        header = next(reader, [])
+        aliases = _header_map()
+        columns = [aliases.get(key(h)) for h in header]
+        ignored = [h.strip() for h, col in zip(header, columns) if col is None and h.strip()]
+        if any(c not in columns for c in REQUIRED):
+            return ParsedFile(ignored=ignored, error="missing_columns")
+        rows = []
+        while len(rows) <= MAX_ROWS:
+            start = reader.line_num + 1
+            values = next(reader, None)
+            if values is None:
+                break
+            row = {col: (value or "").strip() for col, value in zip(columns, values) if col is not None}
+            # More fields than the header: a report row, unless the extras are blank (a trailing comma).
+            extra = any((v or "").strip() for v in values[len(header):])
+            if any(row.values()) or extra:
+                row["line"] = str(reader.line_num)  # the file's own line, as a spreadsheet numbers it
+                if extra:
+                    row[EXTRA] = "1"
+                rows.append(row)
+    except csv.Error:  # a field over csv's 128 KB limit, a stray quote: say where, echo nothing
+        return ParsedFile(error="unreadable", error_line=start)
     if not rows:
         return ParsedFile(ignored=ignored, error="empty")
     if len(rows) > MAX_ROWS:

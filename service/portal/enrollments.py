@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from .. import db
 from ..clinics.enroll import EnrollmentError, EnrollRequest, enroll, guess_timezone, stop
 from ..clinics.lifecycle import sweep
+from ..clinics.schedule import visible_status
 from ..clinics.series import load_series
 from ..content.locales import KNOWN_LOCALES
 from ..models import Clinic, Enrollment, EnrollmentMessage, FollowUpTask, OutboundMessage, Subscriber
@@ -32,6 +33,7 @@ ERRORS = {
     "bad_date": N_("Write the date as YYYY-MM-DD."),
     "duplicate_in_file": N_("This number is in the file twice."),
     "label_too_long": N_("The patient label has at most 40 characters."),
+    "extra_fields": N_("This row has more fields than the header."),
 }
 # "Failed" is a message's status ("Envío fallido") and an enrollment's ("Fallida"): two texts.
 STATUSES = {
@@ -85,6 +87,7 @@ def _status_label(status: str) -> str:
 
 @bp.app_template_filter("message_status_label")
 def _message_status_label(status: str) -> str:
+    status = visible_status(status)
     return _(MESSAGE_STATUSES.get(status, status))
 
 
@@ -176,6 +179,7 @@ FILE_ERRORS = {
     "missing_columns": N_("The file needs the columns %(columns)s."),
     "empty": N_("The file has no patients."),
     "too_many": N_("The file has more than %(n)s rows. Split it into smaller files."),
+    "unreadable": N_("Line %(line)s of the file could not be read as CSV."),
 }
 
 
@@ -205,7 +209,8 @@ def enroll_csv():
         ignored = parsed.ignored
         if parsed.error:
             status = 422
-            error = _(FILE_ERRORS[parsed.error], columns=", ".join(csv_import.REQUIRED), n=csv_import.MAX_ROWS)
+            error = _(FILE_ERRORS[parsed.error], columns=", ".join(csv_import.REQUIRED), n=csv_import.MAX_ROWS,
+                      line=parsed.error_line or 0)
         else:
             report, created = _import_rows(parsed.rows, consent=bool(form.consent.data))
             status = 422 if report else 200
@@ -233,6 +238,9 @@ def _import_rows(rows: list[dict], consent: bool) -> tuple[list[tuple[str, str, 
             clinic = sess.get(Clinic, clinic_id())
             for row in rows:
                 number, phone = row["line"], row.get("phone", "")
+                if csv_import.EXTRA in row:
+                    report.append((number, phone, _(ERRORS["extra_fields"])))
+                    continue
                 try:
                     start = _parse_date(row.get("start_date", ""))
                 except ValueError:

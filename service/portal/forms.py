@@ -8,6 +8,7 @@ from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectFi
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..clinics.accounts import MAX_PASSWORD
 from .blueprint import bp
 from .i18n import lazy_gettext as _l
 
@@ -16,7 +17,7 @@ REQUIRED = _l("This field is required.")
 
 class LoginForm(FlaskForm):
     email = EmailField(validators=[DataRequired(REQUIRED), Length(max=254)])
-    password = PasswordField(validators=[DataRequired(REQUIRED), Length(max=200)])
+    password = PasswordField(validators=[DataRequired(REQUIRED), Length(max=MAX_PASSWORD)])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -57,3 +58,5 @@ def aria(field, id: str, hint: str | None = None) -> dict:
     if field.errors:
         attrs["aria-invalid"] = "true"
     return attrs
+class TokenForm(FlaskForm):
+    name = StringField(validators=[DataRequired(REQUIRED), Length(max=80)])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.clinics.conftest import PASSWORD, make_clinic  # noqa: F401 - fixture
+from tests.clinics.conftest import PASSWORD, make_clinic, send_confirmations  # noqa: F401 - fixture
 from tests.conftest import require
 from tests.support.browser import chromium_available, chromium_page
 
@@ -18,7 +18,7 @@ CSV = "phone,language,categories,start_date\n+12125550101,es,chemo,\n+1212555010
 
 
 
-def test_sign_in_enroll_import_and_see_yes_turn_active(live_server, make_clinic, twilio):  # noqa: F811
+def test_sign_in_enroll_import_and_see_yes_turn_active(live_server, make_clinic, twilio, app):  # noqa: F811
     require(chromium_available(), "Debian chromium at /usr/bin/chromium")
     access = make_clinic("Bayview Cancer Center")
     with chromium_page() as page:
@@ -51,7 +51,9 @@ def test_sign_in_enroll_import_and_see_yes_turn_active(live_server, make_clinic,
         assert [rows.nth(i).get_attribute("data-status") for i in range(4)] == ["awaiting_yes"] * 4
         assert page.locator("#enrollments .status-awaiting_yes").first.inner_text() == "Awaiting YES"
 
-        # The patient texts YES to the program number: Twilio posts the signed webhook.
+        # The worker sends the confirmation; the patient texts YES to the program number and
+        # Twilio posts the signed webhook.
+        send_confirmations(app)
         reply = twilio.sms("YES", from_=PATIENT)
         assert reply.status == 200 and "signed up" in reply.text
 

@@ -108,7 +108,8 @@ def test_requests_really_are_signature_checked(app):
 def test_off_in_production_unless_enabled(database_url):
     prod = {"APP_ENV": "production", "SECRET_KEY": "s" * 32, "TWILIO_AUTH_TOKEN": "t" * 32,
             "TWILIO_ACCOUNT_SID": "AC" + "9" * 32, "PUBLIC_BASE_URL": "https://line.example.org",
-            "TWILIO_FROM_NUMBER": "+18005550100"}
+            "TWILIO_FROM_NUMBER": "+18005550100",
+            "METRICS_TOKEN": "m" * 32, "PROGRAM_CONTACT": "help@mbcguide.org"}
     assert load_settings(prod).SIMULATOR_ENABLED is False
     assert load_settings({"APP_ENV": "development"}).SIMULATOR_ENABLED is True
     app = create_app({"APP_ENV": "test", "DATABASE_URL": database_url, "PUBLIC_BASE_URL": PUBLIC,

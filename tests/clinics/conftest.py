@@ -94,9 +94,16 @@ class Api:
     def get(self, path: str, **kw):
         return self.client.get(f"/api/v1{path}", headers=self.headers, **kw)
 
-    def enroll(self, phone: str = "+14155550123", locale: str = "en", categories=("hormone",), **extra):
+    def enroll(self, phone: str = "+14155550123", locale: str = "en", categories=("hormone",), *,
+               sent: bool = True, **extra):
+        """Enroll through the API. The confirmation is due at once, so by default it is marked sent
+        as the worker would (a YES answers only a confirmation that reached the person); sent=False
+        leaves it queued. A held confirmation (another clinic's is unanswered) stays held."""
         body = {"phone": phone, "locale": locale, "categories": list(categories), "patient_consented": True, **extra}
-        return self.post("/enrollments", json=body)
+        resp = self.post("/enrollments", json=body)
+        if sent and resp.status_code == 201:
+            send_confirmations(self.client.application, resp.get_json()["id"])
+        return resp
 
 
 @pytest.fixture
@@ -133,3 +140,22 @@ def mark_sent(app, message_ids: list[int], when) -> None:
         with db.transaction() as sess:
             sess.execute(sa.update(OutboundMessage).where(OutboundMessage.id.in_(message_ids))
                          .values(status="sent", sent_at=when, twilio_sid=None))
+
+
+def send_confirmations(app, enrollment_id: int | None = None) -> list[int]:
+    """Mark queued confirmations sent (of one enrollment, or all), at the app clock's now: what
+    the worker does with a confirmation, which is due at once. Returns the enrollment ids."""
+    with app.app_context():
+        from service import db
+
+        with db.transaction() as sess:
+            query = (sa.select(EnrollmentMessage.enrollment_id, OutboundMessage)
+                     .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
+                     .where(EnrollmentMessage.step == "confirm", OutboundMessage.status == "queued"))
+            if enrollment_id is not None:
+                query = query.where(EnrollmentMessage.enrollment_id == enrollment_id)
+            rows = sess.execute(query).all()
+            when = app.extensions["clock"]()
+            for _eid, row in rows:
+                row.status, row.sent_at = "sent", when
+            return [eid for eid, _row in rows]

@@ -47,7 +47,7 @@ def test_revoked_token_is_refused(make_clinic, api_for, app):
 
 def test_create_get_list_stop(make_clinic, api_for, db, clock):
     api = api_for(make_clinic("North"))
-    created = api.enroll("(415) 555-0123", categories=["hormone", "cdk46"], start_date="2026-11-01",
+    created = api.enroll("(415) 555-0123", categories=["hormone", "cdk46"], start_date="2026-11-01", sent=False,
                          timezone="America/Chicago")
     assert created.status_code == 201
     body = created.get_json()

@@ -9,7 +9,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from service.models import Clinic, Enrollment, FollowUpTask
+from service.models import ApiToken, Clinic, Enrollment, FollowUpTask, StaffUser
 
 from .conftest import csrf_token, enrollment
 
@@ -122,6 +122,48 @@ def check_api_create(portal, api, ids, db):
     assert db.all(sa.select(Enrollment.clinic_id).order_by(Enrollment.id)) == [ids["south_clinic"], ids["north_clinic"]]
 
 
+def _south_staff(db) -> StaffUser:
+    return db.one(sa.select(StaffUser).where(StaffUser.email == "clinic_admin@south.example"))
+
+
+def _south_token(db, ids) -> ApiToken:
+    return db.one(sa.select(ApiToken).where(ApiToken.clinic_id == ids["south_clinic"]))
+
+
+def check_admin_staff(portal, api, ids, db):
+    html = portal.get("/portal/admin/staff").get_data(as_text=True)
+    assert "clinic_admin@north.example" in html and "south" not in html.lower()
+
+
+def check_staff_change(portal, api, ids, db):
+    south = _south_staff(db)
+    token = csrf_token(portal.get("/portal/admin/staff").get_data(as_text=True))
+    for action in ("deactivate", "activate"):
+        resp = portal.client.post(f"/portal/admin/staff/{south.id}/{action}", data={"csrf_token": token})
+        assert resp.status_code == 404
+    after = _south_staff(db)
+    assert after.active and after.session_token == south.session_token
+
+
+def check_admin_tokens(portal, api, ids, db):
+    html = portal.get("/portal/admin/tokens").get_data(as_text=True)
+    assert _south_token(db, ids).prefix not in html
+
+
+def check_token_create(portal, api, ids, db):
+    resp = portal.submit("/portal/admin/tokens", {"name": "north tool"})
+    assert resp.status_code == 201
+    assert db.all(sa.select(ApiToken.clinic_id).order_by(ApiToken.id)) == [ids["north_clinic"], ids["south_clinic"],
+                                                                          ids["north_clinic"]]
+
+
+def check_token_revoke(portal, api, ids, db):
+    token = csrf_token(portal.get("/portal/admin/tokens").get_data(as_text=True))
+    south = _south_token(db, ids)
+    assert portal.client.post(f"/portal/admin/tokens/{south.id}/revoke", data={"csrf_token": token}).status_code == 404
+    assert _south_token(db, ids).revoked_at is None
+
+
 CHECKS = {
     ("/portal/enrollments", "GET"): check_enrollments,
     ("/portal/enrollments/<int:enrollment_id>", "GET"): check_enrollment,
@@ -137,6 +179,12 @@ CHECKS = {
     ("/portal/tasks/<int:task_id>/close", "POST"): check_close,
     ("/portal/audit", "GET"): check_audit,
     ("/portal/dashboard", "GET"): check_dashboard,
+    ("/portal/admin/staff", "GET"): check_admin_staff,
+    ("/portal/admin/staff/<int:staff_id>/deactivate", "POST"): check_staff_change,
+    ("/portal/admin/staff/<int:staff_id>/activate", "POST"): check_staff_change,
+    ("/portal/admin/tokens", "GET"): check_admin_tokens,
+    ("/portal/admin/tokens", "POST"): check_token_create,
+    ("/portal/admin/tokens/<int:token_id>/revoke", "POST"): check_token_revoke,
     ("/api/v1/enrollments", "GET"): check_api_list,
     ("/api/v1/enrollments", "POST"): check_api_create,
     ("/api/v1/enrollments/<int:enrollment_id>", "GET"): check_api_get,
@@ -174,7 +222,8 @@ def test_other_clinic_sees_and_changes_nothing(route, two_clinics, portal_for, a
 
 @pytest.mark.parametrize("route", sorted(r for r in CHECKS if r[0].startswith("/portal")), ids=lambda r: f"{r[1]} {r[0]}")
 def test_portal_routes_need_a_signed_in_user(route, client, two_clinics):
-    path = route[0].replace("<int:enrollment_id>", str(two_clinics[2])).replace("<int:task_id>", str(two_clinics[3]))
+    path = (route[0].replace("<int:enrollment_id>", str(two_clinics[2])).replace("<int:task_id>", str(two_clinics[3]))
+            .replace("<int:staff_id>", "1").replace("<int:token_id>", "1"))
     resp = client.open(path, method=route[1])
     assert resp.status_code == 302 and "/portal/login" in resp.headers["Location"]
 
@@ -184,3 +233,8 @@ def test_staff_of_one_clinic_are_not_admins_of_it(make_clinic, portal_for):
     portal = portal_for(staff)
     assert portal.get("/portal/audit").status_code == 403
     assert "Audit log" not in portal.get("/portal/enrollments").get_data(as_text=True)
+    assert portal.get("/portal/admin/staff").status_code == 403
+    assert portal.get("/portal/admin/tokens").status_code == 403
+    token = csrf_token(portal.get("/portal/tasks").get_data(as_text=True))
+    for path in ("/portal/admin/tokens", "/portal/admin/tokens/1/revoke", "/portal/admin/staff/1/deactivate"):
+        assert portal.client.post(path, data={"csrf_token": token, "name": "x"}).status_code == 403, path

@@ -47,7 +47,8 @@ def test_production_cookies_are_secure(database_url):
 
     app = create_app({"APP_ENV": "production", "DATABASE_URL": database_url, "SECRET_KEY": "s" * 40,
                       "TWILIO_AUTH_TOKEN": "t" * 32, "TWILIO_ACCOUNT_SID": "AC" + "9" * 32,
-                      "PUBLIC_BASE_URL": "https://line.example.org", "TWILIO_FROM_NUMBER": "+18005550199"})
+                      "PUBLIC_BASE_URL": "https://line.example.org", "TWILIO_FROM_NUMBER": "+18005550199",
+                      "METRICS_TOKEN": "m" * 32, "PROGRAM_CONTACT": "help@mbcguide.org"})
     assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["SESSION_COOKIE_HTTPONLY"] is True
     app.extensions["db_engine"].dispose()
 
@@ -263,11 +264,13 @@ def test_dashboard_charts_are_inline_svg(make_clinic, portal_for, api_for, twili
         charts[caption] = [f"{label}: {value}" for label, value in
                            re.findall(r'<tr><th scope="row">(.*?)</th><td>(\d+)</td></tr>', body)]
     assert len(charts) == len(svgs)
-    assert charts["Enrollment funnel"] == ["All enrollments: 2", "Confirmed (YES): 1", "Completed: 0", "Opted out: 1",
+    # The second number opted out before confirming: never this clinic's patient, so its STOP is
+    # neither in the funnel nor among the opt-outs (issue 17).
+    assert charts["Enrollment funnel"] == ["All enrollments: 2", "Confirmed (YES): 1", "Completed: 0", "Opted out: 0",
                                            "Expired, no YES: 0"]
     assert charts["Top error codes"] == ["30003: 1"]
     assert "Delivered: 1" in charts["Texts by delivery status"] and "Not delivered: 1" in charts["Texts by delivery status"]
-    assert len(charts["Opt-outs by week"]) == 1 and charts["Opt-outs by week"][0].endswith(": 1")
+    assert charts["Opt-outs by week"] == []
     assert charts["Topics asked about"] == ["Hormone therapy: 1"]
     assert "Delivery rate: 50.0% of finished texts were delivered." in page
     assert "<strong>Last 90 days</strong>" in page
@@ -289,6 +292,11 @@ def test_dashboard_topics_count_calls_by_language_and_channel(make_clinic, porta
     call.start()  # the number's language: English
     for key in ("2", "1", "0", "3"):  # hormone therapy, its first part, the menu, CDK4/6 inhibitors
         call.press(key)
+    spanish = Call(twilio, spanish_phone)
+    spanish.start()
+    spanish.say("quimioterapia")  # before the YES: not yet this clinic's patient, not counted
+    clock.advance(minutes=1)
+    twilio.sms("Sí", from_=spanish_phone)
     spanish = Call(twilio, spanish_phone)
     spanish.start()
     spanish.say("quimioterapia")

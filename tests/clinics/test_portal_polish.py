@@ -35,7 +35,7 @@ def test_no_patient_time_when_the_zones_agree(make_clinic, portal_for, api_for, 
 
 def test_stop_asks_first_and_is_a_danger_action(make_clinic, portal_for, api_for, db):
     access = make_clinic("North")
-    eid = api_for(access).enroll(PHONE).get_json()["id"]
+    eid = api_for(access).enroll(PHONE, sent=False).get_json()["id"]  # its confirmation still queued
     portal = portal_for(access)
     page = html_of(portal.get(f"/portal/enrollments/{eid}"))
     assert re.search(r'<a class="danger" id="stop" href="/portal/enrollments/%d/stop">' % eid, page)

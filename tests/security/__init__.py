@@ -40,4 +40,29 @@
 8. Security headers on portal and API pages, redirects and errors (CSP with frame-ancestors,
    nosniff, X-Frame-Options, Referrer-Policy, no-store), on webhooks and /healthz; HSTS in
    production only -> test_headers.py.
+
+Issue 17's attack review (figures also in docs/operations.md, "Attack review"):
+
+9. Clinic figures only from confirmed enrollments' active periods: enroll-and-stop probe of
+   another clinic's patient shows 0 topics and 0 opt-outs; one number shared by two clinics
+   shows each only its own periods (3 and 2 of 5 topics) -> tests/clinics/test_tenant_isolation.py
+10. A YES confirms exactly the enrollment whose confirmation was last received; others are held
+   and go out after, each needing its own YES; every order of events (sent/queued/cancelled,
+   stop, expiry, undelivered, Twilio Advanced Opt-Out, both sent); red flags and check-in answers
+   reach only the confirmed clinic -> tests/clinics/test_tenant_isolation.py
+11. Pre-auth limits on every /twilio/* route: 9 malformed signature headers and bodies over
+   64 KB read 0 bytes, parse 0 forms and compute 0 HMACs; 201 fields parse 0 forms; a chunked
+   body stops at 64 KB; a signed text: 1 parse, 1 HMAC -> test_preauth_limits.py (behaviour, not
+   time; `make bench` row: bench/preauth.py)
+12. Credentials lifecycle: tokens list/revoke, staff list/deactivate/activate (sessions end), the
+   clinic-admin portal pages (token shown once; another clinic's ids 404; staff 403) ->
+   tests/clinics/test_credentials.py, tests/clinics/test_clinic_scoping.py
+13. Production fails closed, one line per refusal (METRICS_TOKEN, SIMULATOR_ENABLED,
+   PROGRAM_CONTACT, web process production by default, exit 3 under gunicorn); postgres:// and
+   postgresql:// use psycopg 3; unknown schemes and commands before `db upgrade` are one line ->
+   test_fail_closed.py
+14. No 500 for bad authenticated input: CSV extra fields and > 128 KB fields, JSON 100,000 deep,
+   control characters in next=, then hypothesis over each -> test_bad_input.py
+15. Passwords scored by zxcvbn (>= 3) and capped at 200 in the CLI too; sessions end 12 h after
+   sign-in however busy -> test_passwords_and_sessions.py
 """

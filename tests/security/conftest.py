@@ -31,7 +31,8 @@ def snapshot(app):
 
 PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "TWILIO_AUTH_TOKEN": "t" * 32,
               "TWILIO_ACCOUNT_SID": "AC" + "9" * 32, "PUBLIC_BASE_URL": "https://line.example.org",
-              "TWILIO_FROM_NUMBER": "+18005550199"}
+              "TWILIO_FROM_NUMBER": "+18005550199", "METRICS_TOKEN": "m" * 32,
+              "PROGRAM_CONTACT": "help@mbcguide.org"}
 
 
 @pytest.fixture

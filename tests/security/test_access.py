@@ -28,7 +28,8 @@ PHONE = "+14155550166"
 PORTAL_PUBLIC = {("/portal/login", "GET"), ("/portal/login", "POST"), ("/portal/lang/<locale>", "GET")}
 API_PUBLIC = {("/api/v1/openapi.json", "GET")}
 # Where a clinic admin may do more than staff: (rule, method) -> status for staff.
-ADMIN_ONLY = {("/portal/audit", "GET"): 403, ("/portal/clinic", "GET"): 403}
+ADMIN_ONLY = {("/portal/audit", "GET"): 403, ("/portal/clinic", "GET"): 403, ("/portal/admin/staff", "GET"): 403,
+              ("/portal/admin/tokens", "GET"): 403}
 
 
 @pytest.fixture
@@ -41,8 +42,9 @@ def clinic(make_clinic, api_for, twilio, db):
     return access, enrollment_id, db.one(sa.select(FollowUpTask.id))
 
 
-def concrete(rule: str, enrollment_id: int, task_id: int) -> str:
+def concrete(rule: str, enrollment_id: int, task_id: int, staff_id: int = 1, token_id: int = 1) -> str:
     path = (rule.replace("<int:enrollment_id>", str(enrollment_id)).replace("<int:task_id>", str(task_id))
+            .replace("<int:staff_id>", str(staff_id)).replace("<int:token_id>", str(token_id))
             .replace("<locale>", "es").replace("<path:key>", "string.help"))
     assert "<" not in path, f"give {rule} a sample value here"
     return path
@@ -142,7 +144,23 @@ FORMS = {
     "/portal/tasks/<int:task_id>/close": dict,
     "/portal/clinic": lambda: {"timezone": "America/Chicago"},
     "/portal/logout": dict,
+    "/portal/admin/staff/<int:staff_id>/deactivate": dict,
+    "/portal/admin/staff/<int:staff_id>/activate": dict,
+    "/portal/admin/tokens": lambda: {"name": "csrf control"},
+    "/portal/admin/tokens/<int:token_id>/revoke": dict,
 }
+CREATED = {"/portal/admin/tokens"}  # answers 201 with the new token (shown once), not a redirect
+
+
+def nurse_and_token(app, access) -> dict:
+    """A second account and the API token of this clinic, for the staff and token routes."""
+    from service.clinics.accounts import create_staff
+    from service.models import Clinic
+
+    with app.extensions["db_sessionmaker"]() as sess, sess.begin():
+        nurse = create_staff(sess, sess.get(Clinic, access.id), "nurse@north.example", PASSWORD)
+        token_id = sess.scalar(sa.select(ApiToken.id).where(ApiToken.clinic_id == access.id))
+        return {"staff_id": nurse.id, "token_id": token_id}
 WRONG_TOKENS = {"missing": None, "empty": "", "garbage": "IjEyMyI.garbage.token",
                 "another session's": "other", "from before sign-in": "pre-login"}
 
@@ -161,6 +179,7 @@ def test_every_portal_post_has_a_form_here(app):
 @pytest.mark.parametrize("wrong", sorted(WRONG_TOKENS))
 def test_portal_posts_without_the_right_csrf_token_change_nothing(wrong, app, clinic, portal_for, snapshot):
     access, enrollment_id, task_id = clinic
+    ids = nurse_and_token(app, access)
     portal = Portal(app.test_client(), access.email)
     token = WRONG_TOKENS[wrong]
     if token == "pre-login":  # the session is replaced at sign-in, and its token with it
@@ -174,7 +193,7 @@ def test_portal_posts_without_the_right_csrf_token_change_nothing(wrong, app, cl
         data = FORMS[rule]()
         if token is not None:
             data["csrf_token"] = token
-        resp = portal.client.post(concrete(rule, enrollment_id, task_id), data=data,
+        resp = portal.client.post(concrete(rule, enrollment_id, task_id, **ids), data=data,
                                   content_type="multipart/form-data")
         if rule == "/portal/logout":  # back to the login page, but still signed in
             assert resp.status_code == 302 and portal.get("/portal/enrollments").status_code == 200
@@ -185,9 +204,9 @@ def test_portal_posts_without_the_right_csrf_token_change_nothing(wrong, app, cl
     for rule in portal_posts(app):
         if rule != "/portal/logout":
             good = {**FORMS[rule](), "csrf_token": csrf_token(portal.get("/portal/enrollments/new").get_data(as_text=True))}
-            resp = portal.client.post(concrete(rule, enrollment_id, task_id), data=good,
+            resp = portal.client.post(concrete(rule, enrollment_id, task_id, **ids), data=good,
                                       content_type="multipart/form-data")
-            assert resp.status_code == 302, (rule, resp.status_code)
+            assert resp.status_code == (201 if rule in CREATED else 302), (rule, resp.status_code)
     assert snapshot() != before
 
 
