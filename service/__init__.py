@@ -18,7 +18,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .content.render import SmsRenderer
     from .conversation import Line, RecentNumbers
     from .engine.menu import MenuTree
-    from .trials import voice as trials_voice
     from .trials.line import TrialsLine
 
     settings = load_settings(test_config)
@@ -74,6 +73,5 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     portal.init_app(app)
     api.init_app(app)
-    app.register_blueprint(trials_voice.bp)
     cli.init_app(app)
     return app

@@ -95,6 +95,9 @@ class Turn:
     state: State
     replies: tuple[Reply, ...] = ()
     events: tuple = field(default=())
+    # False when the message meant nothing where the person was (the reply is only a hint): a
+    # voice caller then hears "not a valid choice" and the call does not move.
+    understood: bool = True
 
 
 def text(key: str, **params: str) -> Reply:
@@ -247,7 +250,7 @@ def _navigate(state: State, message: str, kind: str | None, tree: MenuTree, even
             if topic is not None:
                 return _show_topic(state, topic, evs)
 
-    return Turn(state, (text("hint"),), evs)
+    return Turn(state, (text("hint"),), evs, understood=False)
 
 
 def _show_topic(state: State, topic: str, events: tuple) -> Turn:

@@ -1,0 +1,28 @@
+"""call_sessions trials_zip
+
+Revision ID: i14v0a1b2c3d4
+Revises: i19a1b2c3d4e5
+Create Date: 2026-12-07 02:50:00
+
+Issue 14: the trials ZIP search is part of the one call flow (service/channels/voice_flow.py); the
+ZIP a caller typed is kept on the call while they choose 9 (text the list), 1 or 0. Nullable: the
+previous release ignores it.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'i14v0a1b2c3d4'
+down_revision = 'i19a1b2c3d4e5'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('call_sessions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('trials_zip', sa.String(length=10), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('call_sessions', schema=None) as batch_op:
+        batch_op.drop_column('trials_zip')
