@@ -5,6 +5,12 @@ caller's number and opt-out, records first-contact consent and queues the welcom
 first text, and counts the call's hand-offs in one place (call_sessions.texts_sent): a call asks
 for at most MAX_TEXTS_PER_CALL things by text, whatever they are. Pressing 9 again for something
 already queued on this call queues nothing and says "we will text this" again.
+
+A caller ID can be spoofed, so a call is proof of nothing by itself. The texts go out at once only
+when Twilio attested the caller ID fully (StirVerstat TN-Validation-Passed-A, stored on the call)
+or the number already opted in by text. Otherwise the number gets one text asking it to reply YES
+(once per call); what was asked for is held (service/outbound.py) until that YES, no consent is
+recorded, and nothing about the number changes.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from .content.voice import MAX_TEXTS_PER_CALL
 from .conversation import Line, lock_subscriber, record_consent
-from .models import CallSession, OutboundMessage
+from .models import CallSession, ConsentEvent, Enrollment, OutboundMessage, Subscriber
 from .outbound import enqueue
 
 # What the caller hears back: a string name in messages/strings.toml.
@@ -26,7 +32,30 @@ LIMIT = "voice_text_limit"
 OPTED_OUT = "voice_opted_out"
 NO_NUMBER = "voice_no_text"
 
+FULL_ATTESTATION = "TN-Validation-Passed-A"  # Twilio's StirVerstat for a caller ID the carrier vouches for
+UNVERIFIED_NOTE = "caller ID not verified"  # on a clinic task from a call without full attestation
+# Enrollments that make a number a clinic's patient: a call never changes their stored language.
+_CLINIC_PATIENT = ("awaiting_yes", "active")
+
 _QUEUED = sa.select(OutboundMessage.id).where(OutboundMessage.dedupe_key == sa.bindparam("key"))
+_OPTED_IN_BY_TEXT = sa.select(ConsentEvent.id).where(
+    ConsentEvent.subscriber_id == sa.bindparam("sub"), ConsentEvent.kind == "opt_in",
+    ConsentEvent.channel == "sms").limit(1)
+_CLINIC_ENROLLED = sa.select(Enrollment.id).where(
+    Enrollment.subscriber_id == sa.bindparam("sub"), Enrollment.status.in_(_CLINIC_PATIENT)).limit(1)
+
+
+def clinic_patient(sess: Session, subscriber_id: int) -> bool:
+    """Whether a clinic enrolled this number (awaiting YES or active): its language is the clinic's
+    and the patient's choice, which a call, perhaps from a spoofed caller ID, never changes."""
+    return sess.scalar(_CLINIC_ENROLLED, {"sub": subscriber_id}) is not None
+
+
+def number_proven(sess: Session, call: CallSession, sub: Subscriber) -> bool:
+    """The caller ID is the caller's own: fully attested, or it opted in by text before."""
+    if call.caller_verified:
+        return True
+    return sub.status == "active" and sess.scalar(_OPTED_IN_BY_TEXT, {"sub": sub.id}) is not None
 
 
 def hand_off(sess: Session, line: Line, call: CallSession, *, what: str, source: str, topic: str,
@@ -48,7 +77,17 @@ def hand_off(sess: Session, line: Line, call: CallSession, *, what: str, source:
     if sub.status == "opted_out":
         return OPTED_OUT  # only START by text undoes a STOP
     bodies = texts()
-    sub.locale = locale
+    if not clinic_patient(sess, sub.id):
+        sub.locale = locale
+    if not number_proven(sess, call, sub):
+        # One text asks the number to confirm; what was asked for waits for its YES.
+        enqueue(sess, sub, line.renderer.render_text("voice_optin", locale),
+                dedupe_key=f"voice_optin:{call.call_sid}", source="voice_optin", now=now)
+        for number, body in enumerate(bodies):
+            enqueue(sess, sub, body, dedupe_key=key if number == 0 else f"{key}:{number}", source=source,
+                    now=now, topic=topic, held=True)
+        call.texts_sent += 1
+        return TEXTED
     if sub.status == "new":
         # Pressing 9 is the caller's own request for texts; the first text says "not medical
         # advice" and how to stop, as the first SMS reply does.

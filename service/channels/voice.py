@@ -28,6 +28,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from .. import db
 from ..content.voice import VOICES, RecordedPrompts, Utterance, VoiceRenderer
+from ..handoff import FULL_ATTESTATION
 from ..models import CallSession
 from ..phones import InvalidPhone, mask, to_e164
 from ..metrics import webhook_fallback
@@ -84,6 +85,8 @@ def _run(handler):
         with db.transaction() as sess:
             now = current_app.extensions["clock"]()
             call, created = lock_call(sess, call_sid, phone, now)  # locked: a retry racing the original waits
+            if created:
+                call.caller_verified = request.form.get("StirVerstat") == FULL_ATTESTATION
             if step and not created and call.last_step == step and call.last_reply:
                 # Twilio retried a request we already answered (same URL, so the same step): the
                 # same TwiML again, and the call does not move twice.

@@ -29,7 +29,7 @@ from ..conversation import Line, lock_subscriber
 from ..db import insert_once
 from ..engine import Facts, RedFlag, State, TopicViewed, converse
 from ..engine import keywords as kw
-from ..handoff import hand_off
+from ..handoff import UNVERIFIED_NOTE, clinic_patient, hand_off
 from ..models import CallSession, Subscriber
 from ..trials.geo import zip_place
 from ..trials.search import rounded_miles
@@ -148,7 +148,8 @@ class VoiceLine:
             said = outcome.noted.said or (f"digit {key}" if key else speech.strip())
             record_step(sess, call_sid=call.call_sid, step=step, phone=call.phone, locale=call.locale or "en",
                         said=said, now=now, topic=outcome.noted.topic, red_flag=outcome.noted.red_flag,
-                        answer=(line.text for line in (*outcome.before, *outcome.lines)))
+                        answer=(line.text for line in (*outcome.before, *outcome.lines)),
+                        note="" if call.caller_verified else UNVERIFIED_NOTE)
         return outcome
 
     def _answer(self, sess: Session, call: CallSession, key: str, speech: str, now: datetime) -> Outcome:
@@ -295,9 +296,11 @@ class VoiceLine:
         call.locale = shown[int(key) - 1]
         self._move(call, MAIN)
         if call.phone:
-            # The caller's choice is their stored language from now on, for calls and texts.
+            # The caller's choice is their stored language from now on, for calls and texts; but
+            # not a clinic's patient's (a caller ID can be spoofed; the clinic set it with them).
             sub = lock_subscriber(sess, call.phone)
-            sub.locale = call.locale
+            if not clinic_patient(sess, sub.id):
+                sub.locale = call.locale
         return self._gather(call, [*self.renderer.welcome(call.locale), *self._node_lines(call)])
 
     def _retry(self, call: CallSession, reason: str) -> Outcome:

@@ -28,7 +28,8 @@ MAIN_MENU_FIRST = "For Hormone therapy, press 2."
 def call_params(from_=CALLER, call_sid=None, **extra) -> dict:
     params = {"CallSid": call_sid or f"CA{next(_calls):032x}", "AccountSid": ACCOUNT_SID, "From": from_,
               "To": PROGRAM_NUMBER, "CallStatus": "in-progress", "Direction": "inbound",
-              "ApiVersion": "2010-04-01", "Caller": from_, "Called": PROGRAM_NUMBER}
+              "ApiVersion": "2010-04-01", "Caller": from_, "Called": PROGRAM_NUMBER,
+              "StirVerstat": "TN-Validation-Passed-A"}  # an attested caller ID (service/handoff.py)
     params.update(extra)
     return params
 
