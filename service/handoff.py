@@ -10,7 +10,8 @@ A caller ID can be spoofed, so a call is proof of nothing by itself. The texts g
 when Twilio attested the caller ID fully (StirVerstat TN-Validation-Passed-A, stored on the call)
 or the number already opted in by text. Otherwise the number gets one text asking it to reply YES
 (once per call); what was asked for is held (service/outbound.py) until that YES, no consent is
-recorded, and nothing about the number changes.
+recorded, and nothing about the number changes (a new number's language excepted, so that its
+YES is answered in the call's language). A clinic's patient's language never changes on a call.
 """
 
 from __future__ import annotations
@@ -77,30 +78,27 @@ def hand_off(sess: Session, line: Line, call: CallSession, *, what: str, source:
     if sub.status == "opted_out":
         return OPTED_OUT  # only START by text undoes a STOP
     bodies = texts()
-    if not clinic_patient(sess, sub.id):
-        sub.locale = locale
-    if not number_proven(sess, call, sub):
-        # One text asks the number to confirm; what was asked for waits for its YES.
+    proven = number_proven(sess, call, sub)
+    if (proven or sub.status == "new") and not clinic_patient(sess, sub.id):
+        sub.locale = locale  # texts from now on in the call's language (a new number's YES reply too)
+    if not proven:
+        # One text (per call) asks the number to confirm; what was asked for waits for its YES.
         enqueue(sess, sub, line.renderer.render_text("voice_optin", locale),
                 dedupe_key=f"voice_optin:{call.call_sid}", source="voice_optin", now=now)
-        for number, body in enumerate(bodies):
-            enqueue(sess, sub, body, dedupe_key=key if number == 0 else f"{key}:{number}", source=source,
-                    now=now, topic=topic, held=True)
-        call.texts_sent += 1
-        return TEXTED
-    if sub.status == "new":
-        # Pressing 9 is the caller's own request for texts; the first text says "not medical
-        # advice" and how to stop, as the first SMS reply does.
+    elif sub.status == "new":
+        # Pressing 9 on an attested call is the caller's own request for texts; the first text
+        # says "not medical advice" and how to stop, as the first SMS reply does.
         record_consent(sess, sub, "opt_in", "voice_request", f"9 {what}", now, channel="voice")
         sub.status = "active"
         enqueue(sess, sub, line.renderer.render_text("welcome", locale),
                 dedupe_key=f"voice_handoff:{call.call_sid}:welcome", source=source, now=now)
     for number, body in enumerate(bodies):
         enqueue(sess, sub, body, dedupe_key=key if number == 0 else f"{key}:{number}", source=source,
-                now=now, topic=topic)
-    if menu is not None:
-        sub.menu_node, sub.menu_topic, sub.menu_item = menu
-        sub.menu_page = 0
-    sub.last_seen_at = now
+                now=now, topic=topic, held=not proven)
+    if proven:
+        if menu is not None:
+            sub.menu_node, sub.menu_topic, sub.menu_item = menu
+            sub.menu_page = 0
+        sub.last_seen_at = now
     call.texts_sent += 1
     return TEXTED

@@ -74,7 +74,7 @@ def record_step(sess: Session, *, call_sid: str, step: int, phone: str | None, l
            "body": said, "locale": locale, "topic": topic, "red_flag": red_flag.term[:40] if red_flag else None,
            "red_flag_class": red_flag.kind if red_flag else None,
            "response": json.dumps(list(answer), ensure_ascii=False), "received_at": now}
-    # ON CONFLICT: two deliveries of one step may race (the trials search holds no call lock).
+    # ON CONFLICT: belt and braces; two deliveries of one step wait on the call's row lock.
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT that did nothing.
     conn = sess.connection()
     written = conn.execute(_INSERT_ONCE[conn.dialect.name], row).scalar_one_or_none() is not None
