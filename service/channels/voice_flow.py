@@ -29,6 +29,7 @@ from ..conversation import Line, lock_subscriber
 from ..db import insert_once
 from ..engine import Facts, RedFlag, State, TopicViewed, converse
 from ..engine import keywords as kw
+from ..engine import conversation as engine_states
 from ..handoff import UNVERIFIED_NOTE, clinic_patient, hand_off
 from ..models import CallSession, Subscriber
 from ..trials.geo import zip_place
@@ -37,7 +38,10 @@ from .call_log import record_step
 
 log = logging.getLogger(__name__)
 
-LANG, MAIN, TOPIC, ITEM, ENDED = "lang", "main", "topic", "item", "ended"
+# Where a call is: the engine's menu states (the same names as an SMS conversation's), then the
+# places only a call has.
+LANG, MAIN, TOPIC, ITEM = engine_states.LANG_MENU, engine_states.MAIN, engine_states.TOPIC, engine_states.ITEM
+ENDED = "ended"
 ZIP, ZIP_HEARD = "zip", "zip_heard"  # the trials search: typing a ZIP code; its trials heard
 ZIP_DIGITS, ZIP_TIMEOUT = 5, 10  # <Gather numDigits timeout> while typing a ZIP code
 OPTIONS_TIMEOUT = 8  # after the trials: 9, 1 or 0
