@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .content.render import SmsRenderer
-from .engine import (CheckinAnswered, ClinicConfirmed, ConsentChanged, HeldTextsConfirmed, Facts, LanguageChanged, RedFlag, Reply,
-                     State, TopicViewed, Turn, converse)
+from .engine import (CheckinAnswered, ClinicConfirmed, ConsentChanged, Facts, HeldTextsConfirmed, LanguageChanged,
+                     RedFlag, Reply, State, TopicViewed, Turn, converse)
 from .engine.keywords import Lexicon
 from .engine.menu import MenuTree
 from .db import utcnow

@@ -193,11 +193,12 @@ class VoiceLine:
             # Nothing typed: say so and ask once more; the second time, explain trials and go on
             # to the main menu.
             call.retries += 1
+            nothing = self._trials_line(call, "trials_voice_no_input")
             if call.retries < 2:
-                return self._gather(call, self._prompt_lines(call), before=[self._trials_line(call, "trials_voice_no_input")])
-            before = [self._trials_line(call, "trials_voice_no_input"), self._trials_line(call, "trials_voice_explain")]
+                return self._gather(call, self._prompt_lines(call), before=[nothing])
             self._move(call, MAIN)
-            return self._gather(call, self._node_lines(call), before=before)
+            return self._gather(call, self._node_lines(call),
+                                before=[nothing, self._trials_line(call, "trials_voice_explain")])
         if call.node == ZIP_HEARD:
             self._move(call, MAIN)
             return self._gather(call, self._node_lines(call))
