@@ -20,7 +20,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .conversation import Line, RecentNumbers
     from .engine.menu import MenuTree
     from .reviews import ReviewState
-    from .trials import voice as trials_voice
     from .trials.compose import check_texts as trials_check_texts
     from .trials.line import TrialsLine
 
@@ -89,6 +88,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import pages  # the development start page at /, the styled 404
 
     pages.init_app(app)
-    app.register_blueprint(trials_voice.bp)
     cli.init_app(app)
     return app

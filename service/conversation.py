@@ -17,12 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .content.render import SmsRenderer
-from .engine import (CheckinAnswered, ClinicConfirmed, ConsentChanged, Facts, LanguageChanged, RedFlag, Reply,
-                     State, TopicViewed, Turn, converse)
+from .engine import (CheckinAnswered, ClinicConfirmed, ConsentChanged, Facts, HeldTextsConfirmed, LanguageChanged,
+                     RedFlag, Reply, State, TopicViewed, Turn, converse)
 from .engine.keywords import Lexicon
 from .engine.menu import MenuTree
 from .db import utcnow
-from .models import Enrollment, InboundMessage, Subscriber
+from .models import Enrollment, InboundMessage, OutboundMessage, Subscriber
+from .outbound import CALL_HELD_SOURCES, HELD, release_held
 from .messaging.loops import hold_back
 from .clinics import inbound as clinic_inbound
 from .consent import record_consent
@@ -89,7 +90,7 @@ class SubscriberRow:
     """
 
     __slots__ = ("id", "phone", *_STATE_COLUMNS, "previous", "has_enrollment", "recent_texts", "last_body",
-                 "_loaded")
+                 "texts_held", "_loaded")
 
     def __init__(self, row: sa.Row):
         self.id, self.phone = row.id, row.phone
@@ -99,6 +100,7 @@ class SubscriberRow:
         self.has_enrollment = row.has_enrollment  # any clinic enrollment at all (check-ins need one)
         self.recent_texts = row.recent_texts  # texts from this number within the flood window
         self.last_body = row.last_body  # the number's previous text (loops.hold_back)
+        self.texts_held = row.texts_held  # a call held texts for this number until it says YES
         self._loaded = tuple(getattr(row, name) for name in _STATE_COLUMNS)
 
     def changes(self) -> dict | None:
@@ -119,6 +121,9 @@ _SUBSCRIBER_ROW_FOR_UPDATE = (
         sa.select(InboundMessage.response).where(InboundMessage.sid == sa.bindparam("sid"))
         .scalar_subquery().label("previous"),
         sa.exists().where(Enrollment.subscriber_id == _SUBSCRIBERS.c.id).label("has_enrollment"),
+        sa.exists().where(OutboundMessage.subscriber_id == _SUBSCRIBERS.c.id, OutboundMessage.status == HELD,
+                          OutboundMessage.source.in_(CALL_HELD_SOURCES))
+        .label("texts_held"),
         # The flood count and the previous text ride along too (a query each before). Read from
         # the same snapshot, they may miss a text from this number that committed while we waited
         # for the lock: the flood and loop guards then act one text later, which is harmless.
@@ -270,6 +275,10 @@ def _checkin(ctx: Applying, event: CheckinAnswered) -> None:
     clinic_inbound.checkin_answer(ctx.sess, ctx.sub, event.number, ctx.body, ctx.now)
 
 
+def _held_texts(ctx: Applying, event: HeldTextsConfirmed) -> None:
+    release_held(ctx.sess, ctx.sub.id, ctx.now)
+
+
 # One handler per engine event type, for SMS, voice and the outage replay alike.
 HANDLERS = {
     ConsentChanged: _consent,
@@ -278,6 +287,7 @@ HANDLERS = {
     LanguageChanged: _language,
     ClinicConfirmed: _clinic_confirmed,
     CheckinAnswered: _checkin,
+    HeldTextsConfirmed: _held_texts,
 }
 
 
@@ -314,10 +324,12 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
             sub.status = change[1]
         if aoo == "START":  # Twilio treats YES as START: it may be a clinic enrollment's YES
             clinic_inbound.advanced_opt_in(sess, sub, body, now, line)
+            if sub.texts_held:  # or what a call held for this number
+                release_held(sess, sub.id, now)
         sub.last_seen_at = now
     else:
         before = state_of(sub) if line.trials is None else line.trials.load(sess, sub, state_of(sub), body)
-        facts = clinic_inbound.facts(sess, sub, now, line)
+        facts = _facts(sess, sub, now, line)
         lexicon = line.lexicon
         if line.reviews is not None:  # languages held back for review (service/reviews.py, policy off)
             lexicon, before = line.reviews.lexicon(line.lexicon), line.reviews.first_words(line.lexicon, before, body)
@@ -359,6 +371,9 @@ def reply_locale(sess: Session, line: Line, subscriber_id: int, locale: str, now
         return locale, []
     notes = [line.renderer.render_text("locale_off_note", locale)] if take_notice(sess, subscriber_id, locale, now) else []
     return "en", notes
+def _facts(sess: Session, sub: SubscriberRow, now: datetime, line: Line) -> Facts:
+    facts = clinic_inbound.facts(sess, sub, now, line)
+    return replace(facts, texts_held=True) if sub.texts_held else facts
 
 
 def store(sess: Session, sub: SubscriberRow, inbound: dict) -> None:
@@ -417,7 +432,7 @@ def fallback_texts(line: Line, phone: str, body: str, now: datetime) -> list[str
 def _replayed(event) -> bool:
     if isinstance(event, ConsentChanged):
         return event.source != "sms_first_contact"
-    return isinstance(event, RedFlag)
+    return isinstance(event, (RedFlag, HeldTextsConfirmed))  # YES to a call's texts: they go out
 
 
 def record_missed_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, now: datetime,
@@ -444,7 +459,7 @@ def record_missed_sms(sess: Session, line: Line, *, sid: str, phone: str, body: 
             record_consent(sess, sub, change[0], "twilio_advanced_opt_out", aoo, now)
             sub.status = change[1]
     else:
-        facts = clinic_inbound.facts(sess, sub, now, line)
+        facts = _facts(sess, sub, now, line)
         turn = converse(state_of(sub), body, now, line.tree, line.lexicon, expiry=line.expiry, facts=facts)
         kept = Turn(turn.state, (), tuple(e for e in turn.events if _replayed(e)))
         if any(isinstance(e, ConsentChanged) for e in kept.events):

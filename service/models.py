@@ -384,12 +384,17 @@ class CallSession(Base):
     call_sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
     phone: Mapped[str | None] = mapped_column(sa.String(20))  # E.164; None when caller ID is withheld
     locale: Mapped[str | None] = mapped_column(sa.String(10))  # None until a language is chosen
-    node: Mapped[str] = mapped_column(sa.String(12), default="lang")  # lang | main | topic | item | ended
+    # lang | main | topic | item | zip (typing a ZIP code) | zip_heard (its trials heard) | ended
+    node: Mapped[str] = mapped_column(sa.String(12), default="lang")
     page: Mapped[int] = mapped_column(default=0)  # main-menu page, or language-menu page
     topic: Mapped[str | None] = mapped_column(sa.String(40))
     item: Mapped[int | None]
     retries: Mapped[int] = mapped_column(default=0)  # no input / invalid input in a row
     texts_sent: Mapped[int] = mapped_column(default=0)  # "press 9" hand-offs queued on this call
+    trials_zip: Mapped[str | None] = mapped_column(sa.String(10))  # the ZIP searched, at node zip_heard
+    # Twilio's StirVerstat was TN-Validation-Passed-A (full attestation): the caller ID is the
+    # caller's own number, so "press 9" may send to it at once (service/handoff.py).
+    caller_verified: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # "<class>:<clinic|nobody>" while the call is on a safety reply (said again for *, any key).
     safety: Mapped[str | None] = mapped_column(sa.String(20))
     # The last step answered (the ?step= of its URL) and the TwiML we answered it with: a Twilio

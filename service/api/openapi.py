@@ -127,7 +127,7 @@ def document(app: Flask) -> dict:
                     "required": ["step", "topic", "locale", "status", "due_at", "sent_at", "error_code"],
                     "properties": {
                         "step": {"type": "string"}, "topic": {"type": ["string", "null"]}, "locale": {"type": "string"},
-                        "status": {"type": "string", "enum": ["queued", "sending", "sent", "delivered", "undelivered", "failed", "cancelled"]},
+                        "status": {"type": "string", "enum": ["queued", "held", "sending", "sent", "delivered", "undelivered", "failed", "cancelled"]},
                         "due_at": {"type": "string", "format": "date-time"}, "sent_at": nullable_time,
                         "error_code": {"type": ["string", "null"]},
                     },

@@ -61,20 +61,20 @@ def step_sid(call_sid: str, step: int) -> str:
 
 def record_step(sess: Session, *, call_sid: str, step: int, phone: str | None, locale: str, said: str,
                 now: datetime, topic: str | None = None, red_flag: RedFlag | None = None,
-                answer: Iterable[str] = ()) -> None:
+                answer: Iterable[str] = (), note: str = "") -> None:
     """Log one step of a call, once: a retried request (same CallSid and step) writes nothing.
 
     `said` is what the caller pressed or said ("digit 2", "digits 94110", the speech), never
     more. The subscriber is found or created (not locked: the log only points at it), and its
     consent status is left alone: calling is not consent to texts. A withheld number is logged
-    without a subscriber.
+    without a subscriber. `note` is added to a red flag's clinic task ("caller ID not verified").
     """
     subscriber_id = subscriber_id_for(sess, phone) if phone else None
     row = {"sid": step_sid(call_sid, step), "subscriber_id": subscriber_id, "channel": "voice",
            "body": said, "locale": locale, "topic": topic, "red_flag": red_flag.term[:40] if red_flag else None,
            "red_flag_class": red_flag.kind if red_flag else None,
            "response": json.dumps(list(answer), ensure_ascii=False), "received_at": now}
-    # ON CONFLICT: two deliveries of one step may race (the trials search holds no call lock).
+    # ON CONFLICT: belt and braces; two deliveries of one step wait on the call's row lock.
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT that did nothing.
     conn = sess.connection()
     written = conn.execute(_INSERT_ONCE[conn.dialect.name], row).scalar_one_or_none() is not None
@@ -82,6 +82,6 @@ def record_step(sess: Session, *, call_sid: str, step: int, phone: str | None, l
         # As for a text: an urgent task for every clinic with this patient in an active series
         # (once: a retried request wrote nothing above).
         status = sess.scalar(_STATUS, {"id": subscriber_id})
-        clinic_inbound.red_flag(sess, subscriber_id, status, red_flag, said, now)
+        clinic_inbound.red_flag(sess, subscriber_id, status, red_flag, said, now, note)
 
 

@@ -1,13 +1,19 @@
 """POST /twilio/voice and its steps: Twilio's inbound-call webhooks, answered with TwiML.
 
-/twilio/voice          a call starts (or comes back from the trials ZIP search)
+/twilio/voice          a call starts (or comes back to the main menu from TwiML cached earlier)
 /twilio/voice/input    what a <Gather> heard: Digits, or SpeechResult
 /twilio/voice/silence  a <Gather> heard nothing (Twilio goes on to the <Redirect> after it)
+/twilio/voice/trials/zip, /twilio/voice/trials/result
+                       the trials ZIP search's former pages: the search is now part of the call
+                       (voice_flow.py), and these only put a call that TwiML fetched before still
+                       points here where that page was (`locale`, `zip`, `attempt` in the query)
 
 The call itself is service/channels/voice_flow.py; this module verifies, parses, runs it in one
 transaction and turns its Outcome into <Say>/<Play> inside <Gather>, <Redirect> or <Hangup/>.
-Every URL it links to carries the next step number (`?step=N`, service/channels/call_log.py), so
-the message log can tell a retried request from the caller's next one.
+Every route shares one guard (_run: signature, form, the call's row locked, a retried step answered
+from call_sessions.last_step/last_reply, any failure a spoken apology). Every URL it links to
+carries the next step number (`?step=N`, service/channels/call_log.py), so the message log can
+tell a retried request from the caller's next one.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from .. import db
 from ..content.voice import VOICES, RecordedPrompts, Utterance, VoiceRenderer
+from ..handoff import FULL_ATTESTATION
 from ..models import CallSession
 from ..phones import InvalidPhone, mask, to_e164
 from ..metrics import webhook_fallback
@@ -35,6 +42,8 @@ log = logging.getLogger(__name__)
 START_PATH = "/twilio/voice"
 INPUT_PATH = "/twilio/voice/input"
 SILENCE_PATH = "/twilio/voice/silence"
+TRIALS_ZIP_PATH = "/twilio/voice/trials/zip"  # former pages: see the module docstring
+TRIALS_RESULT_PATH = "/twilio/voice/trials/result"
 GATHER_TIMEOUT = 6  # seconds of silence after the prompts before Twilio moves on
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "static" / "voice"
 
@@ -76,6 +85,8 @@ def _run(handler):
         with db.transaction() as sess:
             now = current_app.extensions["clock"]()
             call, created = lock_call(sess, call_sid, phone, now)  # locked: a retry racing the original waits
+            if created:
+                call.caller_verified = request.form.get("StirVerstat") == FULL_ATTESTATION
             if step and not created and call.last_step == step and call.last_reply:
                 # Twilio retried a request we already answered (same URL, so the same step): the
                 # same TwiML again, and the call does not move twice.
@@ -119,11 +130,30 @@ def call_silence():
     return _run(lambda v, sess, call, created, now, step: v.silence(sess, call, created, now))
 
 
+@bp.post(TRIALS_ZIP_PATH)
+@twilio_signed
+def trials_zip():
+    locale, again = request.args.get("locale"), request.args.get("attempt") == "2"
+    return _run(lambda v, sess, call, created, now, step:
+                v.trials_link(sess, call, locale, None, again, None, now, step))
+
+
+@bp.post(TRIALS_RESULT_PATH)
+@twilio_signed
+def trials_result():
+    locale, zip_code = request.args.get("locale"), request.args.get("zip")
+    digits = request.form.get("Digits", "")
+    return _run(lambda v, sess, call, created, now, step:
+                v.trials_link(sess, call, locale, zip_code, False, digits, now, step))
+
+
 def twiml(outcome: Outcome, prompts: RecordedPrompts, step: int = 1) -> Response:
     """The TwiML for an Outcome; whatever Twilio requests next is step `step` of the call."""
     resp = VoiceResponse()
+    for line in outcome.before:
+        speak(resp, line, prompts)
     if outcome.then == "gather":
-        options = {"input": "dtmf", "num_digits": 1, "timeout": GATHER_TIMEOUT,
+        options = {"input": "dtmf", "num_digits": outcome.digits, "timeout": outcome.timeout or GATHER_TIMEOUT,
                    "action": with_step(INPUT_PATH, step), "method": "POST",
                    "finish_on_key": ""}  # "" so that # is a key, not "done"
         if outcome.speech:

@@ -2,19 +2,21 @@
 
 The menus are the SMS menus: keys become the same messages an SMS would carry ("2", "MORE",
 "MENU") and walk the same pure engine (service.engine.converse). Only what has no SMS meaning is
-handled here: the language menu, repeat (*), goodbye (#), "press 9 to get this by text", retries
-after silence or a wrong key, and the jump to the trials ZIP search.
+handled here: the language menu, repeat (*), goodbye (#), "press 9 to get this by text"
+(service/handoff.py, for topics and trial lists alike), retries after silence or a wrong key, and
+the trials ZIP search: two more places in the call (`zip`: typing a ZIP code; `zip_heard`: its
+trials heard, 9 texts the list, 1 asks for another ZIP, 0 goes to the main menu).
 
 Everything runs inside the caller's transaction; nothing here knows about HTTP or TwiML.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,23 +25,31 @@ from ..content.voice import (KEY_END, KEY_LANG, KEY_MENU, KEY_MORE_LANGS, KEY_NE
                              KEY_TRIALS, LANGS_PER_PAGE, MAX_TEXTS_PER_CALL, VOICES, RecordedPrompts, Utterance,
                              VoiceRenderer, language_page)
 from ..clinics import inbound as clinic_inbound
-from ..consent import record_consent
 from ..conversation import Line
-from ..subscribers import lock_subscriber
 from ..db import insert_once
 from ..engine import Facts, RedFlag, State, TopicViewed, converse
+from ..engine import conversation as engine_states
 from ..engine import keywords as kw
-from ..models import CallSession, OutboundMessage, Subscriber
-from ..outbound import enqueue
+from ..handoff import UNVERIFIED_NOTE, clinic_patient, hand_off
+from ..models import CallSession, Subscriber
 from ..reviews import take_notice
+from ..subscribers import lock_subscriber
+from ..trials.geo import zip_place
+from ..trials.search import rounded_miles
 from .call_log import record_step
 
 log = logging.getLogger(__name__)
 
-LANG, MAIN, TOPIC, ITEM, ENDED = "lang", "main", "topic", "item", "ended"
+# Where a call is: the engine's menu states (the same names as an SMS conversation's), then the
+# places only a call has.
+LANG, MAIN, TOPIC, ITEM = engine_states.LANG_MENU, engine_states.MAIN, engine_states.TOPIC, engine_states.ITEM
+ENDED = "ended"
+ZIP, ZIP_HEARD = "zip", "zip_heard"  # the trials search: typing a ZIP code; its trials heard
+ZIP_DIGITS, ZIP_TIMEOUT = 5, 10  # <Gather numDigits timeout> while typing a ZIP code
+OPTIONS_TIMEOUT = 8  # after the trials: 9, 1 or 0
+KEY_ANOTHER_ZIP = "1"
 MAX_RETRIES = 2  # re-prompts after silence or a wrong key; the next one ends the call
 TRIALS_TOPIC = "trials"
-TRIALS_ZIP_PATH = "/twilio/voice/trials/zip"  # service/trials/voice.py
 
 
 @dataclass(frozen=True)
@@ -48,11 +58,12 @@ class Noted:
 
     topic: str | None = None  # a topic's list or one of its parts was heard
     red_flag: RedFlag | None = None  # a red flag was said
+    said: str | None = None  # what the caller did, when not one key or words ("digits 94110")
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What to do with the caller now: say lines, then wait for a key, hang up, or go elsewhere."""
+    """What to do with the caller now: say lines, then wait for keys, hang up, or go elsewhere."""
 
     lines: tuple[Utterance, ...]
     then: str = "gather"  # gather | hangup | redirect
@@ -60,6 +71,9 @@ class Outcome:
     speech: str | None = None  # <Gather language> when speech input is on
     hints: tuple[str, ...] = ()
     noted: Noted | None = None
+    before: tuple[Utterance, ...] = ()  # said before the <Gather> (a key does not cut them short)
+    digits: int = 1  # <Gather numDigits>
+    timeout: int | None = None  # <Gather timeout>; None: the line's usual
 
 
 class VoiceLine:
@@ -109,15 +123,46 @@ class VoiceLine:
                  now: datetime, step: int = 0) -> Outcome:
         if created or call.node == ENDED:
             return self._begin(sess, call, created)  # input for a call we never greeted
+        return self._input(sess, call, digits, speech, now, step)
+
+    def trials_link(self, sess: Session, call: CallSession, locale: str | None, zip_code: str | None,
+                    again: bool, digits: str | None, now: datetime, step: int) -> Outcome:
+        """A request to the trials search's former URLs (/twilio/voice/trials/zip and /result, which
+        Twilio may still have in TwiML it fetched before the search joined the call): the call is
+        put where that URL was, and goes on as one call. `digits` None: the ZIP prompt (`again`:
+        its second time); else what was typed at the ZIP prompt, or after hearing `zip_code`'s
+        trials."""
+        if locale in self.offered:
+            call.locale = locale
+        elif call.locale not in self.offered:
+            call.locale = self._stored_locale(sess, call.phone) or "en"
         call.last_seen_at = now
-        key = digits.strip()[:1]
-        outcome = self._answer(sess, call, key, speech, now)
+        if digits is None:
+            return self._ask_zip(call, again=again)
+        place = zip_place(zip_code) if zip_code is not None else None
+        if place is not None:
+            self._move(call, ZIP_HEARD)
+            call.trials_zip = place.zip
+        else:
+            self._move(call, ZIP)
+        return self._input(sess, call, digits, "", now, step)
+
+    def _input(self, sess: Session, call: CallSession, digits: str, speech: str, now: datetime,
+               step: int) -> Outcome:
+        call.last_seen_at = now
+        digits = digits.strip()
+        key = digits[:1]
+        if call.node in (ZIP, ZIP_HEARD):
+            outcome = self._trials_input(sess, call, digits, now)
+        else:
+            outcome = self._answer(sess, call, key, speech, now)
         if outcome.noted is not None:
             # Only what the caller pressed or said is logged: the key, or the words when no key.
-            said = f"digit {key}" if key else speech.strip()
+            said = outcome.noted.said or (f"digit {key}" if key else speech.strip())
             record_step(sess, call_sid=call.call_sid, step=step, phone=call.phone, locale=call.locale or "en",
                         said=said, now=now, topic=outcome.noted.topic, red_flag=outcome.noted.red_flag,
-                        answer=(line.text for line in outcome.lines))
+                        answer=(line.text for line in (*outcome.before, *outcome.lines)),
+                        note="" if call.caller_verified else UNVERIFIED_NOTE)
         return outcome
 
     def _answer(self, sess: Session, call: CallSession, key: str, speech: str, now: datetime) -> Outcome:
@@ -145,8 +190,7 @@ class VoiceLine:
             call.retries = 0
             return self._gather(call, [*self._text_me(sess, call, now), *self._prompt_lines(call)])
         if call.node in (TOPIC, ITEM) and key == KEY_TRIALS and self._trials_here(call):
-            call.retries = 0
-            return Outcome((), then="redirect", redirect=f"{TRIALS_ZIP_PATH}?{urlencode({'locale': call.locale})}")
+            return self._ask_zip(call)
         message = self._message_for_key(call, key)
         return self._walk(call, [message] if message else [], now)
 
@@ -154,6 +198,19 @@ class VoiceLine:
         if created:
             return self._begin(sess, call, created)
         call.last_seen_at = now
+        if call.node == ZIP:
+            # Nothing typed: say so and ask once more; the second time, explain trials and go on
+            # to the main menu.
+            call.retries += 1
+            nothing = self._trials_line(call, "trials_voice_no_input")
+            if call.retries < 2:
+                return self._gather(call, self._prompt_lines(call), before=[nothing])
+            self._move(call, MAIN)
+            return self._gather(call, self._node_lines(call),
+                                before=[nothing, self._trials_line(call, "trials_voice_explain")])
+        if call.node == ZIP_HEARD:
+            self._move(call, MAIN)
+            return self._gather(call, self._node_lines(call))
         return self._retry(call, "voice_no_input")
 
     def apology(self, locale: str | None) -> Outcome:
@@ -172,7 +229,7 @@ class VoiceLine:
         state, viewed = state_of(call), None
         for message in messages:
             turn = converse(state, message, now, self.line.tree, self.line.lexicon, expiry=self.line.expiry)
-            if any(reply.kind == "text" for reply in turn.replies):  # the engine's "did not get that"
+            if not turn.understood:
                 return self._retry(call, "voice_invalid")
             state = turn.state
             viewed = next((e.topic for e in turn.events if isinstance(e, TopicViewed)), viewed)
@@ -253,9 +310,11 @@ class VoiceLine:
         call.locale = shown[int(key) - 1]
         self._move(call, MAIN)
         if call.phone:
-            # The caller's choice is their stored language from now on, for calls and texts.
+            # The caller's choice is their stored language from now on, for calls and texts; but
+            # not a clinic's patient's (a caller ID can be spoofed; the clinic set it with them).
             sub = lock_subscriber(sess, call.phone)
-            sub.locale = call.locale
+            if not clinic_patient(sess, sub.id):
+                sub.locale = call.locale
         return self._gather(call, [*self.renderer.welcome(call.locale), *self._node_lines(call)])
 
     def _retry(self, call: CallSession, reason: str) -> Outcome:
@@ -289,6 +348,10 @@ class VoiceLine:
             return [r.line(locale, "voice_safety_repeat")]
         if call.node == LANG:
             return r.language_menu(self.offered, call.page)
+        if call.node == ZIP:
+            return [self._trials_line(call, "trials_voice_zip")]
+        if call.node == ZIP_HEARD:
+            return [self._trials_line(call, "trials_voice_options")]
         if call.node == TOPIC:
             return r.topic_menu(locale, call.topic, trials_search=self._trials_here(call))
         if call.node == ITEM:
@@ -296,7 +359,11 @@ class VoiceLine:
         return r.main_menu(locale, call.page, languages=len(self.offered) > 1,
                            speech=self._speech(call) is not None)
 
-    def _gather(self, call: CallSession, lines: list[Utterance]) -> Outcome:
+    def _gather(self, call: CallSession, lines: list[Utterance], before: list[Utterance] = ()) -> Outcome:
+        if call.node == ZIP:
+            return Outcome(tuple(lines), before=tuple(before), digits=ZIP_DIGITS, timeout=ZIP_TIMEOUT)
+        if call.node == ZIP_HEARD:
+            return Outcome(tuple(lines), before=tuple(before), timeout=OPTIONS_TIMEOUT)
         speech = self._speech(call)
         hints: tuple[str, ...] = ()
         if speech:
@@ -304,11 +371,11 @@ class VoiceLine:
             if call.node in (TOPIC, ITEM):
                 labels = self._item_labels(call.locale, call.topic, english=False) + labels
             hints = tuple(dict.fromkeys(label for _, label in labels))
-        return Outcome(tuple(lines), speech=speech, hints=hints)
+        return Outcome(tuple(lines), speech=speech, hints=hints, before=tuple(before))
 
     def _speech(self, call: CallSession) -> str | None:
-        if call.node == LANG or call.locale not in VOICES:
-            return None  # the language menu mixes languages: keypad only
+        if call.node in (LANG, ZIP, ZIP_HEARD) or call.locale not in VOICES:
+            return None  # the language menu mixes languages, a ZIP code is typed: keypad only
         return VOICES[call.locale].speech
 
     def _trials_here(self, call: CallSession) -> bool:
@@ -351,36 +418,78 @@ class VoiceLine:
 
     def _text_me(self, sess: Session, call: CallSession, now: datetime) -> list[Utterance]:
         """Queue the SMS wording of where the caller is, to the caller, in the call's language."""
-        r, locale = self.renderer, call.locale
-        if not call.phone:
-            return [r.line(locale, "voice_no_text")]
-        part = call.item if call.node == ITEM else "menu"
-        dedupe = f"voice_handoff:{call.call_sid}:{call.topic}:{part}"
-        if sess.scalar(sa.select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe)):
-            return [r.line(locale, "voice_texted")]  # pressed twice: it is queued once
-        if call.texts_sent >= MAX_TEXTS_PER_CALL:
-            return [r.line(locale, "voice_text_limit", count=MAX_TEXTS_PER_CALL)]
-        sub = lock_subscriber(sess, call.phone)
-        if sub.status == "opted_out":
-            return [r.line(locale, "voice_opted_out")]  # only START by text undoes a STOP
-        sms = self.line.renderer
-        body = (sms.item(locale, call.topic, call.item) if call.node == ITEM
-                else sms.topic_menu(locale, call.topic))
-        sub.locale = locale
-        if sub.status == "new":
-            # Pressing 9 is the caller's own request for texts; the first text says "not medical
-            # advice" and how to stop, as the first SMS reply does.
-            record_consent(sess, sub, "opt_in", "voice_request", f"{KEY_TEXT} {call.topic}", now, channel="voice")
-            sub.status = "active"
-            enqueue(sess, sub, sms.render_text("welcome", locale), dedupe_key=f"voice_handoff:{call.call_sid}:welcome",
-                    source="voice_handoff", now=now)
-        enqueue(sess, sub, body, dedupe_key=dedupe, source="voice_handoff", now=now, topic=call.topic)
-        # A reply by text picks up where the text leaves off ("MORE", a number), like SMS.
-        sub.menu_node, sub.menu_page, sub.menu_topic = call.node, 0, call.topic
-        sub.menu_item = call.item if call.node == ITEM else None
-        sub.last_seen_at = now
-        call.texts_sent += 1
-        return [r.line(locale, "voice_texted")]
+        sms, locale = self.line.renderer, call.locale
+        item = call.item if call.node == ITEM else None
+
+        def texts() -> list[str]:
+            return [sms.item(locale, call.topic, item) if item is not None else sms.topic_menu(locale, call.topic)]
+
+        said = hand_off(sess, self.line, call, what=f"{call.topic}:{'menu' if item is None else item}",
+                        source="voice_handoff", topic=call.topic, locale=locale, texts=texts, now=now,
+                        menu=(call.node, call.topic, item))  # a reply by text picks up here ("MORE", a number)
+        return [self.renderer.line(locale, said, count=MAX_TEXTS_PER_CALL)]
+
+    # --- the trials search by ZIP code ----------------------------------------------------------
+
+    def _ask_zip(self, call: CallSession, again: bool = False) -> Outcome:
+        self._move(call, ZIP)
+        call.retries = 1 if again else 0  # the second time, silence explains trials and goes on
+        return self._gather(call, self._prompt_lines(call))
+
+    def _trials_input(self, sess: Session, call: CallSession, digits: str, now: datetime) -> Outcome:
+        key = digits[:1]
+        if key == KEY_END:
+            return self._goodbye(call)
+        if call.node == ZIP:
+            # A ZIP search is the caller asking about trials: logged like TRIALS <zip> by text, with
+            # the digits typed, even a ZIP we do not know.
+            noted = Noted(topic=TRIALS_TOPIC, said=f"digits {digits[:10]}") if digits else None
+            place = zip_place(digits)
+            if place is None:
+                outcome = self._ask_zip(call, again=True)
+                return replace(outcome, before=(self._trials_line(call, "trials_voice_unknown_zip"),), noted=noted)
+            self._move(call, ZIP_HEARD)
+            call.trials_zip = place.zip
+            return replace(self._zip_heard(sess, call, now), noted=noted)
+        if key == KEY_TEXT:
+            said = hand_off(sess, self.line, call, what=call.trials_zip, source="trials_handoff", topic=TRIALS_TOPIC,
+                            locale=call.locale, now=now,
+                            texts=lambda: self.line.trials.search_texts(sess, call.locale, call.trials_zip, now))
+            self._move(call, MAIN)
+            return self._gather(call, self._node_lines(call),
+                                before=[self.renderer.line(call.locale, said, count=MAX_TEXTS_PER_CALL)])
+        if key == KEY_ANOTHER_ZIP:
+            return self._ask_zip(call)
+        if key == KEY_MENU:
+            self._move(call, MAIN)
+            return self._gather(call, self._node_lines(call))
+        return self._zip_heard(sess, call, now)  # any other key: the trials again
+
+    def _zip_heard(self, sess: Session, call: CallSession, now: datetime) -> Outcome:
+        """How many recruiting sites are near the ZIP, the nearest, then 9, 1 or 0."""
+        nearby = self.line.trials.nearby(sess, zip_place(call.trials_zip), now)
+        say = functools.partial(self._trials_line, call)
+        spoken_zip = " ".join(nearby.place.zip)  # "9 4 1 1 0", not "ninety-four thousand..."
+        lines = []
+        if nearby.nearest is not None:
+            lines.append(say("trials_voice_count", radius=nearby.radius, zip=spoken_zip, count=nearby.count))
+            miles = rounded_miles(nearby.nearest.miles)  # as the texts round it; 0 is "less than a mile"
+            lines.append(say("trials_voice_nearest" if miles else "trials_voice_nearest_close",
+                             facility=nearby.nearest.facility or nearby.nearest.city, city=nearby.nearest.city,
+                             miles=miles))
+        else:
+            # Never synced: "none found" would be untrue.
+            lines.append(say("trials_unavailable") if nearby.age is None
+                         else say("trials_voice_none", radius=nearby.radius, zip=spoken_zip))
+            lines.append(say("trials_voice_explain"))
+        if nearby.age is not None and nearby.age > 7:
+            lines.append(say("trials_age", days=nearby.age))
+        return self._gather(call, self._prompt_lines(call), before=lines)
+
+    def _trials_line(self, call: CallSession, name: str, **params) -> Utterance:
+        """The trials search is said with a text-to-speech voice: a language without one (no
+        recordings of these sentences) hears it in English."""
+        return self.renderer.line(call.locale if call.locale in VOICES else "en", name, **params)
 
 
 def state_of(call: CallSession) -> State:

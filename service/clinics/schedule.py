@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..content.catalog import Catalog
 from ..content.segments import count
 from ..models import Clinic, Enrollment, EnrollmentMessage, OutboundMessage, Subscriber
-from ..outbound import enqueue
+from ..outbound import HELD, enqueue
 from .series import Step, load_series
 
 SEND_AT = time(10, 0)  # local time a series text is due; the worker defers it into the window
@@ -26,7 +26,7 @@ NON_SERIES = ("confirm", "catchup", "welcome")  # an enrollment's texts that are
 # A confirmation waiting for another clinic's to be answered (issue 17): the worker claims only
 # queued rows, so a held one is never sent until `release_held` queues it. Clinics see it as
 # queued (`visible_status`): "held" would tell one clinic that another is enrolling the number.
-HELD = "held"
+# (HELD is the outbound queue's status, service/outbound.py.)
 # A confirmation in the person's hands or on its way: its YES is still to come.
 IN_FLIGHT = ("queued", "sending", "sent", "delivered")
 RECEIVED = ("sending", "sent", "delivered")  # sending: Twilio may have delivered before we marked it

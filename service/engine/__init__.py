@@ -5,7 +5,8 @@ their input, call `converse`, persist the state and events, and render replies.
 """
 
 from .conversation import NO_FACTS, Facts, Reply, State, Turn, converse
-from .events import CheckinAnswered, ClinicConfirmed, ConsentChanged, LanguageChanged, RedFlag, TopicViewed
+from .events import (CheckinAnswered, ClinicConfirmed, ConsentChanged, HeldTextsConfirmed, LanguageChanged, RedFlag,
+                     TopicViewed)
 
 __all__ = [
     "CheckinAnswered",
@@ -13,6 +14,7 @@ __all__ = [
     "Facts",
     "NO_FACTS",
     "ConsentChanged",
+    "HeldTextsConfirmed",
     "LanguageChanged",
     "RedFlag",
     "Reply",

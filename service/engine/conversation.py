@@ -11,7 +11,8 @@ same Turn. The rules, in order (the first that applies decides):
    never consent, a clinic confirmation or a menu choice: it gets the same safety reply again.
 4. A red flag gets the safety reply for its class (emergency, crisis, urgent) at once, in any
    menu state and as a first message, before any welcome.
-5. A clinic's pending confirmation takes YES; an open clinic check-in takes 1, 2 or 3.
+5. A clinic's pending confirmation takes YES; an open clinic check-in takes 1, 2 or 3. A YES also
+   releases texts a call held for the number (Facts.texts_held).
 6. A first message records first-contact consent and gets the welcome (and the language it was
    written in, when it is a greeting or keyword of one).
 7. HELP, an opt-in keyword, LANG and a language's name, TRIALS, then menus and paging.
@@ -24,7 +25,8 @@ from datetime import datetime, timedelta
 
 from . import keywords as kw
 from . import trials as trials_args
-from .events import CheckinAnswered, ClinicConfirmed, ConsentChanged, LanguageChanged, RedFlag, TopicViewed
+from .events import (CheckinAnswered, ClinicConfirmed, ConsentChanged, HeldTextsConfirmed, LanguageChanged, RedFlag,
+                     TopicViewed)
 from .menu import MenuTree
 
 NEW = "new"
@@ -71,6 +73,7 @@ class Facts:
     clinic_pending_locale: str | None = None  # a clinic's confirmation was sent and awaits YES
     checkin_clinic: str | None = None  # a clinic's check-in went out and awaits 1-3 (its name)
     clinic_sees: bool = False  # a clinic that confirmed this person gets a task for a red flag
+    texts_held: bool = False  # a call asked for texts to this number, held until it says YES
 
 
 NO_FACTS = Facts()
@@ -95,6 +98,9 @@ class Turn:
     state: State
     replies: tuple[Reply, ...] = ()
     events: tuple = field(default=())
+    # False when the message meant nothing where the person was (the reply is only a hint): a
+    # voice caller then hears "not a valid choice" and the call does not move.
+    understood: bool = True
 
 
 def text(key: str, **params: str) -> Reply:
@@ -157,11 +163,15 @@ def converse(
         seen = replace(seen, safety=flag.kind, safety_at=now)
 
     if flag is None and state.status != OPTED_OUT:  # rule 5
+        if facts.texts_held and kind == kw.OPT_IN:
+            # The number is the caller's: what the call asked for goes out (the rest of the turn
+            # is as for any YES: the welcome for a first text, a clinic's confirmation).
+            events.append(HeldTextsConfirmed())
         if facts.clinic_pending_locale and kw.OPT_IN in (kind, lexicon.classify(message, facts.clinic_pending_locale)):
             confirmed = replace(seen, status=ACTIVE, locale=facts.clinic_pending_locale,
                                 node=MAIN, page=0, topic=None, item=None)
             return Turn(confirmed, (Reply("clinic", key="series.welcome"),),
-                        (ClinicConfirmed(kw.normalize(message)[:80]),))
+                        (*events, ClinicConfirmed(kw.normalize(message)[:80])))
         number = kw.choice_number(message)
         if facts.checkin_clinic and number in CHECKIN_REPLIES:
             reply = Reply("clinic", key=CHECKIN_REPLIES[number], params=(("clinic", facts.checkin_clinic),))
@@ -251,7 +261,7 @@ def _navigate(state: State, message: str, kind: str | None, tree: MenuTree, even
     asked = _ask(state, message, tree, ask, evs)
     if asked is not None:
         return asked
-    return Turn(state, (text("hint"),), evs)
+    return Turn(state, (text("hint"),), evs, understood=False)
 
 
 def _ask(state: State, message: str, tree: MenuTree, ask: kw.AskWords | None, events: tuple) -> Turn | None:

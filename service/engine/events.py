@@ -47,6 +47,11 @@ class CheckinAnswered:
 
 
 @dataclass(frozen=True)
+class HeldTextsConfirmed:
+    """YES from a number a call held texts for (the caller ID was not attested): send them."""
+
+
+@dataclass(frozen=True)
 class TopicViewed:
     topic: str
     item: str | None

@@ -7,7 +7,7 @@ could need it), stored after, and a "trials" Reply is looked up in the database 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -17,8 +17,8 @@ from ..engine import Reply, State
 from ..engine.keywords import Lexicon
 from ..models import Subscriber, TrialSearch
 from .compose import Composer, Search
-from .geo import zip_place
-from .search import nearest_sites
+from .geo import Place, zip_place
+from .search import Hit, nearest_sites
 from .sync import last_good_sync
 
 TRIALS_NODE = "trials"
@@ -42,6 +42,17 @@ def search_texts(sess: Session, composer: Composer, locale: str, *, zip_code: st
     if not hits:
         return composer.none_found(locale, search)
     return composer.results(locale, search, hits, page)
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """What a caller hears after typing a ZIP code: how many sites, the nearest, the data's age."""
+
+    place: Place
+    radius: int
+    count: int
+    nearest: Hit | None
+    age: int | None  # days since the last good sync; None: never synced
 
 
 class TrialsLine:
@@ -68,6 +79,15 @@ class TrialsLine:
             sess.add(TrialSearch(subscriber_id=sub.id, zip=key[0], subtype=key[1], page=key[2], updated_at=now))
         else:
             row.zip, row.subtype, row.page, row.updated_at = *key, now
+
+    def nearby(self, sess: Session, place: Place, now: datetime) -> Nearby:
+        hits = nearest_sites(sess, place, self.radius)
+        return Nearby(place, self.radius, len(hits), hits[0] if hits else None, age_days(sess, now))
+
+    def search_texts(self, sess: Session, locale: str, zip_code: str, now: datetime) -> list[str]:
+        """The first texts TRIALS <zip> answers (what "press 9" after a ZIP search sends)."""
+        return search_texts(sess, self.composer, locale, zip_code=zip_code, subtype=None, page=0,
+                            radius=self.radius, now=now)
 
     def texts(self, sess: Session, reply: Reply, locale: str, now: datetime) -> list[str]:
         params = dict(reply.params)

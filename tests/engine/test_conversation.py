@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from service.content.lexicon import load_ask
-from service.engine import ConsentChanged, LanguageChanged, RedFlag, State, converse
+from service.engine import ConsentChanged, Facts, HeldTextsConfirmed, LanguageChanged, RedFlag, State, converse
 from service.engine.keywords import Lexicon
 from service.engine.menu import MenuTree
 
@@ -142,7 +142,22 @@ def test_language_by_name_and_by_lang_menu():
 
 
 def test_unknown_input_gets_hint_not_silence():
-    assert kinds(turn(active(), "blah")) == [("text", "hint")]
+    t = turn(active(), "blah")
+    assert kinds(t) == [("text", "hint")]
+    assert not t.understood  # what a call says "not a valid choice" for
+    assert turn(active(), "1").understood and turn(active(), "HELP").understood
+
+
+def test_yes_releases_what_a_call_held_only_when_something_is():
+    held = Facts(texts_held=True)  # START: this lexicon's opt-in word (YES on the line)
+    for state in (State(), active()):
+        t = converse(state, "START", T0, TREE, LEXICON, facts=held)
+        assert HeldTextsConfirmed() in t.events
+        assert HeldTextsConfirmed() not in converse(state, "START", T0, TREE, LEXICON).events
+    assert HeldTextsConfirmed() not in converse(active(), "1", T0, TREE, LEXICON, facts=held).events
+    # A clinic's confirmation takes the same YES: both happen.
+    both = converse(State(), "START", T0, TREE, LEXICON, facts=Facts(texts_held=True, clinic_pending_locale="en"))
+    assert [type(e).__name__ for e in both.events] == ["HeldTextsConfirmed", "ClinicConfirmed"]
 
 
 def test_same_input_same_output():
