@@ -45,3 +45,26 @@ def test_a_red_flag_from_an_unattested_caller_id_is_marked(make_clinic, api_for,
     tasks = db.all(sa.select(FollowUpTask).order_by(FollowUpTask.id))
     assert [(t.clinic_id, t.urgent, t.body) for t in tasks] == [
         (north.id, True, "I can't breathe [caller ID not verified]"), (north.id, True, "I can't breathe")]
+
+
+def test_a_yes_releases_what_a_call_held_and_never_a_held_clinic_confirmation(app, db):
+    """Both a call (until YES) and issue 17 (one confirmation out at a time) hold texts; the
+    call's release touches only its own sources (outbound.CALL_HELD_SOURCES)."""
+    from datetime import datetime, timezone
+
+    from service import db as dbmod
+    from service.models import OutboundMessage
+    from service.outbound import HELD, release_held
+
+    now = datetime(2026, 12, 7, 12, tzinfo=timezone.utc)
+    with app.app_context(), dbmod.transaction() as sess:
+        sub = Subscriber(phone="+14155550188", status="active")
+        sess.add(sub)
+        sess.flush()
+        for source in ("enrollment", "voice_handoff", "trials_handoff"):
+            sess.add(OutboundMessage(dedupe_key=f"k:{source}", subscriber_id=sub.id, phone=sub.phone, locale="en",
+                                     body="x", source=source, status=HELD, due_at=now, created_at=now))
+        sess.flush()
+        assert release_held(sess, sub.id, now) == 2
+    rows = {m.source: m.status for m in db.all(sa.select(OutboundMessage))}
+    assert rows == {"enrollment": HELD, "voice_handoff": "queued", "trials_handoff": "queued"}
