@@ -52,10 +52,15 @@ FEVER_F = 100.4
 STEMMERS = {"en": "english", "es": "spanish", "fr": "french", "pt_BR": "portuguese", "pt-BR": "portuguese",
             "ru": "russian"}
 
-SPAN_EXTRA_WORDS = 5  # a term's words may spread over its own length plus this many tokens (one clause)
+SPAN_EXTRA_WORDS = 7  # a term's words may spread over its own length plus this many tokens (one clause)
 SPAN_EXTRA_CHARS = 6  # the same for character-matched parts
 NEGATION_WORDS = 3  # a negation this many tokens before a term's word cancels it
 NEGATION_CHARS = 4  # ... or this many characters, for character-matched parts
+# Words for "now" (folded): after a past phrase they bring the message back to the present.
+_NOW = frozenset({"now", "today", "tonight", "currently", "ahora", "hoy", "agora", "hoje", "maintenant",
+                  "aujourdhui", "kounye", "jodi", "ngayon", "sekarang", "сейчас", "теперь", "сегодня",
+                  "hien", "nay", "bay", "gio", "الان", "اليوم"})
+_NOW_CHARS = ("现在", "現在", "今天", "지금", "오늘")
 
 _CHARS_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u1100-\u11ff\u3040-\u30ff\u3130-\u318f"
                            r"\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -66,6 +71,7 @@ _LETTER_MAP = str.maketrans({"đ": "d", "ð": "d", "ł": "l", "ø": "o", "ё": "
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _TOKEN = re.compile(r"\w+")
 _TOKEN_OR_BREAK = re.compile(r"\w+|[,.!?;:\n\u3002\uff01\uff1f\uff0c\uff1b\u060c\u061b\u061f]")
+_SCRIPT_RUNS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _ELISION = re.compile(r"(?<!\w)([cdjlmnst]|qu)['\u2019](?=\w)")
 # "not ok", "no, ...": a negation followed by these says nothing about a red flag.
 _NOT_A_NEGATION_BEFORE = frozenset({"ok", "okay", "well", "good", "sure", "fine", "bien", "muy"})
@@ -99,8 +105,9 @@ def clauses_of(folded: str) -> tuple[list[str], list[int]]:
     for match in _TOKEN_OR_BREAK.finditer(folded):
         piece = match.group(0)
         if _TOKEN.fullmatch(piece):
-            words.append(_REPEATS.sub(r"\1\1", piece))
-            clauses.append(clause)
+            for run in _SCRIPT_RUNS.findall(piece):  # "我妈妈chest" is two words: 我妈妈, chest
+                words.append(_REPEATS.sub(r"\1\1", run))
+                clauses.append(clause)
         else:
             clause += 1
     return words, clauses
@@ -291,7 +298,7 @@ class RedFlags:
         asked = self._hypothetical.clauses(tokens, clauses, compact) if touched else set()
         below_fever = reading is not None and not reading[0]
         words = _Words(tokens, clauses, raw_tokens)
-        matches, negated = [], set()
+        matches, negated = [], []
         for term_index in sorted(touched):
             term = self.terms[term_index]
             if below_fever and term.kind == URGENT and any(p.rstrip("*") in self._temperature for p in term.parts):
@@ -299,24 +306,38 @@ class RedFlags:
             match = (self._match_chars(term_index, char_positions, compact) if term.chars
                      else self._match_words(term_index, positions, words))
             if match is not None and (term.kind in _PAST_CANCELS and past or term.kind in _HYPOTHETICAL_CANCELS and asked):
-                where = {words.clauses[i] for k, i in match.where if k == "w"} if not term.chars else {None}
                 hit = (past if term.kind in _PAST_CANCELS else set()) | (asked if term.kind in _HYPOTHETICAL_CANCELS else set())
-                if None in hit or where & hit or (term.chars and hit):
+                if self._put_aside(match, hit, words, bounds):
                     continue
             if match is not None:
                 matches.append((term, match))
                 if match.negated:
-                    negated.update(match.where)
+                    negated.append(match.where)
         for term, match in matches:
             # A negation said in any language wins over the same words read in another one
             # ("no tengo fiebre" also reads as Portuguese "febre", whose negations differ).
             if term.kind not in found and not match.negated and not (
-                    term.kind != CRISIS and negated.issuperset(match.where)):
+                    term.kind != CRISIS and any(n.issuperset(match.where) for n in negated)):
                 found[term.kind] = Flag(term.kind, term.text, match.words)
         for kind in CLASSES:
             if kind in found:
                 return found[kind]
         return None
+
+    def _put_aside(self, match: "_Match", hit: set, words: "_Words", bounds: list[int]) -> bool:
+        """Whether a past or what-if phrase puts this match aside: said in the same clause, before
+        it, with no word for "now" between ("a fever last year"; not "surgery last year, now
+        chest pain", nor "surgery years ago and now I can't breathe")."""
+        token_of = _token_index(bounds)
+        at = sorted({i if k == "w" else token_of(i) for k, i in match.where})
+        for kind, lo, hi in hit:
+            first, last = (lo, hi) if kind == "w" else (token_of(lo), token_of(hi))
+            if words.clauses[first] not in {words.clauses[i] for i in at}:
+                continue
+            between = words.tokens[min(last, at[0]) + 1:max(first, at[-1])]
+            if not any(t in _NOW for t in between) and not any(n in "".join(between) for n in _NOW_CHARS):
+                return True
+        return False
 
     def _word_positions(self, tokens: list[str]) -> dict[int, list[int]]:
         """part key -> the token positions it matches."""
@@ -516,16 +537,30 @@ class _Phrases:
                 self.by_first.setdefault(words[0], []).append(words)
 
     def clauses(self, tokens: list[str], clauses: list[int], compact: str) -> set:
-        """The clauses in which a phrase is said; None stands for the whole message (a phrase of a
-        script without spaces, found in the spaceless text)."""
+        """Where each phrase is said: ("w", first word, last word), or for a script without spaces
+        ("c", first character, last character) of the spaceless text."""
         found: set = set()
         for i, token in enumerate(tokens):
             for words in self.by_first.get(token, ()):
                 if tuple(tokens[i:i + len(words)]) == words:
-                    found.add(clauses[i + len(words) - 1])
-        if self.chars and _CHARS_SCRIPT.search(compact) and any(c in compact for c in self.chars):
-            found.add(None)
+                    found.add(("w", i, i + len(words) - 1))  # first and last word
+        if self.chars and _CHARS_SCRIPT.search(compact):
+            for phrase in self.chars:
+                start = compact.find(phrase)
+                while start != -1:
+                    found.add(("c", start, start + len(phrase) - 1))  # first and last character
+                    start = compact.find(phrase, start + 1)
         return found
+
+
+def _token_index(bounds: list[int]):
+    """Character index of the spaceless text -> index of the word it is in."""
+    def token_of(i: int) -> int:
+        for t in range(len(bounds) - 1):
+            if bounds[t] <= i < bounds[t + 1]:
+                return t
+        return max(0, len(bounds) - 2)
+    return token_of
 
 
 def _typo_of(token: str, word: str, distance: int) -> bool:
@@ -539,8 +574,8 @@ def _typo_of(token: str, word: str, distance: int) -> bool:
     if len(word) >= 6:
         return distance <= 1
     swapped = len(token) == len(word) and sorted(token) == sorted(word)
-    if len(word) == 5:
-        return distance == 1 and (len(token) == len(word) + 1 or swapped)
+    if len(word) == 5:  # an inserted, a deleted ("fevr", "chst") or two swapped letters; never a substitution
+        return distance == 1 and (abs(len(token) - len(word)) == 1 or swapped)
     return distance == 1 and swapped
 
 
