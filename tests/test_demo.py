@@ -78,7 +78,9 @@ def test_refused_in_production(database_url, monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     app = create_app({"APP_ENV": "production", "DATABASE_URL": database_url, "SECRET_KEY": "x" * 40,
                       "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t" * 32,
-                      "PUBLIC_BASE_URL": "https://line.example", "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32})
+                      "PUBLIC_BASE_URL": "https://line.example", "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32,
+                      "METRICS_TOKEN": "m" * 32, "PROGRAM_CONTACT": "1-800-555-0199",
+                      "SIMULATOR_ENABLED": False})
     try:
         result = app.test_cli_runner().invoke(args=["seed-demo"])
         assert result.exit_code != 0 and "not in production" in result.output
