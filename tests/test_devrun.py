@@ -98,6 +98,20 @@ def _gone(pid: int) -> bool:
     return False
 
 
+_ALL_DAY = """
+from datetime import datetime, timezone
+import sqlalchemy as sa
+from service import create_app, db
+from service.models import Clinic, OutboundMessage
+app = create_app()
+with app.app_context(), db.transaction() as sess:
+    sess.execute(sa.update(Clinic).values(window_start_hour=0, window_end_hour=24))
+    # What the running worker already put off to the window's start: due now again.
+    sess.execute(sa.update(OutboundMessage).where(OutboundMessage.status == "queued")
+                 .values(due_at=datetime.now(timezone.utc)))
+"""
+
+
 @pytest.fixture
 def launched(tmp_path):
     env = _env(tmp_path)
@@ -120,6 +134,10 @@ def test_web_and_worker_run_together_and_one_ctrl_c_stops_both(launched):
         assert resp.status == 200
     # A text the web side queued is sent by the worker: the console sender prints it, masked.
     _flask(env, "seed-demo")
+    # Any hour: the demo's confirmation is due now, but the clinic's 09:00-20:00 window in the
+    # patient's zone would put it off whenever this test runs in their night (it failed at 20:03
+    # in San Francisco).
+    subprocess.run([sys.executable, "-c", _ALL_DAY], env=env, cwd=ROOT, check=True, timeout=120)
     launcher.read_until(r"\[sms console\] to \+1\*+\d{4}")
 
     os.killpg(launcher.proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
