@@ -392,11 +392,6 @@ def store(sess: Session, sub: SubscriberRow, inbound: dict) -> None:
         conn.execute(_INSERT_INBOUND, inbound)
 
 
-# What the outage path may send: the rest waits until the person tries again.
-def _sent_in_outage(reply: Reply) -> bool:
-    return always_sent(reply)
-
-
 def fallback_texts(line: Line, phone: str, body: str, now: datetime) -> list[str]:
     """What to answer when the database cannot be reached (nothing here touches it).
 
@@ -420,7 +415,7 @@ def fallback_texts(line: Line, phone: str, body: str, now: datetime) -> list[str
     if state.status == "opted_out" and turn.state.status == "opted_out":
         return []  # silence, as live
     locale = turn.state.locale if turn.state.locale in line.renderer.enabled_locales else "en"
-    kept = [line.renderer.render(r, locale) for r in turn.replies if _sent_in_outage(r)]
+    kept = [line.renderer.render(r, locale) for r in turn.replies if always_sent(r)]  # the rest waits
     if not any(r.key == "stop_confirm" for r in turn.replies):
         kept.append(line.renderer.render_text("apology", locale))  # START too: the menu waits
     return kept

@@ -273,7 +273,7 @@ class VoiceLine:
     def _clinic_sees(self, sess: Session, call: CallSession) -> bool:
         if not call.phone:
             return False
-        row = sess.execute(_SUBSCRIBER_STATUS, {"phone": call.phone}).first()
+        row = sess.execute(_STORED_ROW, {"phone": call.phone}).first()
         return row is not None and clinic_inbound.clinic_sees(sess, row.id, row.status)
 
     def _understand(self, call: CallSession, speech: str) -> list[str]:
@@ -499,8 +499,7 @@ def state_of(call: CallSession) -> State:
 
 
 _STORED_LOCALE = sa.select(Subscriber.locale).where(Subscriber.phone == sa.bindparam("phone"))  # built once
-_SUBSCRIBER_STATUS = sa.select(Subscriber.id, Subscriber.status).where(Subscriber.phone == sa.bindparam("phone"))
-_STORED_ROW = sa.select(Subscriber.id, Subscriber.locale).where(Subscriber.phone == sa.bindparam("phone"))
+_STORED_ROW = sa.select(Subscriber.id, Subscriber.locale, Subscriber.status).where(Subscriber.phone == sa.bindparam("phone"))
 _CALL_FOR_UPDATE = sa.select(CallSession).where(CallSession.call_sid == sa.bindparam("sid")).with_for_update()
 
 

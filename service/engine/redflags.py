@@ -294,8 +294,8 @@ class RedFlags:
         touched = {self._part_keys[k][0] for k in (*positions, *char_positions)}
         # The clauses that speak of the past or ask "what if" (None: a phrase of a script without
         # spaces, which cancels in the whole message).
-        past = self._past.clauses(tokens, clauses, compact) if touched else set()
-        asked = self._hypothetical.clauses(tokens, clauses, compact) if touched else set()
+        past = self._past.spans(tokens, compact) if touched else set()
+        asked = self._hypothetical.spans(tokens, compact) if touched else set()
         below_fever = reading is not None and not reading[0]
         words = _Words(tokens, clauses, raw_tokens)
         matches, negated = [], []
@@ -501,7 +501,7 @@ class RedFlags:
 
         A number counts only with a unit right after it or a temperature word in the message:
         "fever 101", "temp 38.5", "38,5°C", "102 degrees"; "I am 38" is not a reading."""
-        has_word = bool(self._temperature_phrases.clauses(tokens, [0] * len(tokens), "".join(tokens)))
+        has_word = bool(self._temperature_phrases.spans(tokens, "".join(tokens)))
         best = None
         for match in _READING.finditer(folded):
             whole, decimal, cjk_decimal, unit = match.groups()
@@ -536,7 +536,7 @@ class _Phrases:
                 words = tuple(phrase.split(" "))
                 self.by_first.setdefault(words[0], []).append(words)
 
-    def clauses(self, tokens: list[str], clauses: list[int], compact: str) -> set:
+    def spans(self, tokens: list[str], compact: str) -> set:
         """Where each phrase is said: ("w", first word, last word), or for a script without spaces
         ("c", first character, last character) of the spaceless text."""
         found: set = set()
