@@ -38,6 +38,8 @@ def test_seed_demo_creates_the_demo_clinic(runner, db):
 def test_healthz_up(client):
     resp = client.get("/healthz")
     assert resp.status_code == 200 and resp.get_json()["status"] == "ok"
+    # No trials sync yet: nothing to report (tests/trials/test_sync.py covers the figures after one).
+    assert (resp.get_json()["trials_last_sync"], resp.get_json()["trials_sync"]) == (None, None)
 
 
 def test_healthz_down_is_503(tmp_path):

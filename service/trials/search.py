@@ -73,26 +73,26 @@ def nearest_sites(sess: Session, place: Place, radius: float, subtype: str | Non
     query = (
         sa.select(TrialStudy.nct_id, TrialStudy.title, TrialStudy.phases, TrialStudy.acronym,
                   TrialStudy.interventions, TrialSite.facility, TrialSite.city, TrialSite.state, TrialSite.phone,
-                  TrialSite.status, TrialSite.lat, TrialSite.lon)
+                  TrialSite.status, TrialSite.lat, TrialSite.lon, TrialSite.id.label("site_id"))
         .join(TrialStudy, TrialSite.study_id == TrialStudy.id)
         .where(TrialSite.lat.between(lat_min, lat_max), TrialSite.lon.between(lon_min, lon_max),
                TrialSite.status.in_(OPEN_STATUSES))
     )
     if subtype:
         query = query.where(TrialStudy.subtypes.like(like_pattern(subtype)))
-    best: dict[str, Hit] = {}
+    best: dict[str, tuple[tuple, Hit]] = {}
     for row in sess.execute(query):
         distance = miles(place.lat, place.lon, row.lat, row.lon)
         if distance > radius:
             continue  # in the box's corner, outside the circle
         hit = Hit(row.nct_id, row.title, row.phases, row.facility, row.city, row.state, row.phone, row.status,
                   distance, row.acronym or "", row.interventions or "")
+        # Of one study's sites: the nearest; at the same distance, one with a phone, then recruiting,
+        # then the one the registry lists first (sites are stored in its order). Sites without a ZIP
+        # share their city's point: in Houston, "University of Texas MD Anderson Cancer Center" and
+        # "MD Anderson West Houston" tie, and the registry lists the main campus first.
+        key = (round(hit.miles, 3), hit.phone is None, hit.status != OPEN_STATUSES[0], row.site_id)
         current = best.get(row.nct_id)
-        # Of one study's sites: the nearest; at the same distance, one with a phone, then recruiting.
-        if current is None or _site_key(hit) < _site_key(current):
-            best[row.nct_id] = hit
-    return sorted(best.values(), key=order_key)
-
-
-def _site_key(hit: Hit) -> tuple:
-    return (round(hit.miles, 3), hit.phone is None, hit.status != OPEN_STATUSES[0], hit.facility)
+        if current is None or key < current[0]:
+            best[row.nct_id] = (key, hit)
+    return sorted((hit for _, hit in best.values()), key=order_key)

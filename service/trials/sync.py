@@ -63,16 +63,34 @@ def last_good_sync(sess: Session) -> datetime | None:
     return sess.scalar(sa.select(sa.func.max(TrialSync.finished_at)).where(TrialSync.status == "ok"))
 
 
+def parse_reasons(text: str) -> dict[str, int]:
+    """The inverse of format_reasons: 'not about breast cancer: 3; ...' -> {reason: 3, ...}."""
+    reasons = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(";"))):
+        why, _, count = part.rpartition(":")
+        if why and count.strip().isdigit():
+            reasons[why.strip()] = int(count)
+    return reasons
+
+
 def health_fields(engine: sa.Engine) -> dict:
-    """For GET /healthz: when the trials data was last loaded (null before the first sync)."""
+    """For GET /healthz: when the trials data was last loaded and what that sync kept (studies
+    stored, skipped by reason, sites, removed); nulls before the first good sync."""
     try:
         with engine.connect() as conn:
-            last = conn.execute(sa.select(sa.func.max(TrialSync.finished_at))
-                                .where(TrialSync.status == "ok")).scalar()
+            last = conn.execute(sa.select(TrialSync.finished_at, TrialSync.studies, TrialSync.skipped,
+                                          TrialSync.skip_reasons, TrialSync.sites, TrialSync.removed)
+                                .where(TrialSync.status == "ok")
+                                .order_by(TrialSync.finished_at.desc(), TrialSync.id.desc()).limit(1)).first()
     except sa.exc.SQLAlchemyError as exc:
         log.warning("could not read the last trials sync: %s", type(exc).__name__)
-        return {"trials_last_sync": None}
-    return {"trials_last_sync": last.isoformat() if last else None}
+        return {"trials_last_sync": None, "trials_sync": None}
+    if last is None:
+        return {"trials_last_sync": None, "trials_sync": None}
+    return {"trials_last_sync": last.finished_at.isoformat(),
+            "trials_sync": {"studies": last.studies, "skipped": last.skipped,
+                            "skipped_by_reason": parse_reasons(last.skip_reasons),
+                            "sites": last.sites, "removed": last.removed}}
 
 
 def run_sync(api: TrialsApi, *, now: Callable[[], datetime], allow_fixtures: bool = False,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
 
 from service.content.catalog import load_catalog
 from service.content.lexicon import load_lexicon
+from service.content.locales import KNOWN_LOCALES
 from service.engine import Reply, State, TopicViewed, converse
 from service.engine.menu import MenuTree
 from service.engine.trials import parse
@@ -104,3 +106,19 @@ def test_a_zip_glued_to_the_command_word_still_searches():
     assert trials_reply(t)["zip"] == "94110"
     assert trials_reply(converse(State(status="active", last_seen=NOW), "TRIALS94110 TNBC", NOW, tree, lexicon)) == {
         "page": "0", "subtype": "TNBC", "zip": "94110"}
+
+
+@pytest.fixture(scope="module")
+def every_locale():
+    catalog = load_catalog(tuple(KNOWN_LOCALES))
+    return catalog, MenuTree.from_content(catalog.content), load_lexicon(list(KNOWN_LOCALES))
+
+
+@pytest.mark.parametrize("locale", list(KNOWN_LOCALES))
+def test_the_how_to_names_her2_low_in_words_the_search_takes(every_locale, locale):
+    catalog, tree, lexicon = every_locale
+    text = catalog.string(locale, "trials_how")
+    [words] = re.findall(r"HER2[\s-]*(?:low|bajo|faible|baixo)", text)  # as the translation writes it
+    state = State(status="active", locale=locale, last_seen=NOW)
+    assert trials_reply(converse(state, f"TRIALS 94110 {words}", NOW, tree, lexicon)) == {
+        "page": "0", "subtype": "HER2-low", "zip": "94110"}

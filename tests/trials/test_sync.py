@@ -10,7 +10,7 @@ import zipcodes
 
 from service.models import TrialSite, TrialStaging, TrialStudy, TrialSync
 from service.trials.api import ApiError, TrialsApi
-from service.trials.sync import SyncFailed, run_sync
+from service.trials.sync import SyncFailed, format_reasons, parse_reasons, run_sync
 from tests.trials.fake_ctgov import FIXTURES, FakeCtGov
 
 
@@ -178,17 +178,34 @@ def test_fixture_data_is_refused_outside_tests(app, ctgov, db):
     assert db.count(TrialStudy) == 0
 
 
-def test_healthz_reports_the_last_sync(client, runner, ctgov, clock):
+def test_healthz_reports_the_last_sync(client, runner, ctgov, clock, db):
     before = client.get("/healthz")
     assert before.status_code == 200
     assert before.get_json() == {"status": "ok", "trials_last_sync": None} | {
         k: v for k, v in before.get_json().items() if k not in ("status", "trials_last_sync")}
-    assert before.get_json()["trials_last_sync"] is None
-    assert runner.invoke(args=["trials", "sync"]).exit_code == 0
+    assert before.get_json()["trials_last_sync"] is None and before.get_json()["trials_sync"] is None
+    result = runner.invoke(args=["trials", "sync"])
+    assert result.exit_code == 0
     after = client.get("/healthz")
     assert after.status_code == 200
     assert after.get_json()["status"] == "ok"
     assert after.get_json()["trials_last_sync"] == clock().isoformat()
+    # The same figures as the command's summary line: studies stored, skipped by reason, sites.
+    stats = after.get_json()["trials_sync"]
+    assert result.output.strip().endswith(
+        f"trials sync ok: {stats['studies']} studies stored, {stats['skipped']} skipped, "
+        f"{stats['sites']} sites, {stats['removed']} removed")
+    assert stats["studies"] == db.count(TrialStudy) > 0 and stats["sites"] == db.count(TrialSite) > 0
+    assert (stats["skipped"], stats["skipped_by_reason"]) == (0, {})
+
+
+@pytest.mark.parametrize("reasons", [
+    {},
+    {"not about breast cancer": 3},
+    {"conditions exclude breast cancer": 1, "not about breast cancer": 12, "no NCT id": 2},
+])
+def test_skip_reasons_read_back_as_they_were_written(reasons):
+    assert parse_reasons(format_reasons(reasons)) == reasons
 
 
 def test_every_fixture_is_marked_as_test_data():
