@@ -156,12 +156,13 @@ def test_facts_follow_medical_reference(line):
 # or in the topic's first text. Each abbreviation and the words that explain it (any one will do).
 EXPLAINED = {
     "HR": ("hormone-fed", "hormones feed"), "HER2": ("protein",), "TNBC": ("not hormone-fed", "triple-negative"),
-    "ADC": ("antibody-drug conjugate",), "PI3K": ("block proteins",), "AKT": ("block proteins",),
+    "ADC": ("antibody-drug conjugate", "antibody that carries chemo"), "PI3K": ("block proteins",), "AKT": ("block proteins",),
     "PARP": ("block proteins",), "PD-L1": ("a protein",), "CPS": ("score",), "CDK4/6": ("proteins",),
     "ESR1": ("gene",), "PIK3CA": ("gene",), "AKT1": ("gene",), "PTEN": ("gene",), "BRCA": ("gene",),
     "NCI": ("National Cancer Institute",),
 }
-NAMES = {"T-DXd", "Dato-DXd", "ClinicalTrials.gov", "1-800-4-CANCER"}  # drug names, an address, a number
+NAMES = {"T-DXd", "Dato-DXd", "ClinicalTrials.gov", "1-800-4-CANCER", "MBC"}  # drugs, an address, a number, us
+NAMES |= {"HELP", "STOP", "START", "YES", "MENU", "MORE", "LANG", "TRIALS"}  # keywords to reply
 
 
 def abbreviations(text: str) -> set[str]:
@@ -188,6 +189,19 @@ def test_every_abbreviation_is_explained_in_its_text_or_the_topics_first_text(li
                 assert abbr in EXPLAINED, f"{item.text_key}: {abbr} is not a known abbreviation"
                 said = (text + " " + first).lower()
                 assert any(w.lower() in said for w in EXPLAINED[abbr]), f"{item.text_key}: {abbr} unexplained"
+
+
+def test_every_abbreviation_in_a_follow_up_series_is_explained_in_its_text_or_its_first_text(line):
+    texts = line.renderer.catalog.content.texts
+    for key, source in texts.items():
+        if not key.startswith("series."):
+            continue
+        category = key.split(".")[1]
+        first = texts[f"series.{category}.what"].text if f"series.{category}.what" in texts else ""
+        for abbr in abbreviations(source.text):
+            assert abbr in EXPLAINED, f"{key}: {abbr} is not a known abbreviation"
+            said = (source.text + " " + first).lower()
+            assert any(w.lower() in said for w in EXPLAINED[abbr]), f"{key}: {abbr} unexplained"
 
 
 def test_every_topic_has_its_sub_items(line):
