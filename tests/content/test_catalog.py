@@ -156,7 +156,8 @@ def test_facts_follow_medical_reference(line):
 # or in the topic's first text. Each abbreviation and the words that explain it (any one will do).
 EXPLAINED = {
     "HR": ("hormone-fed", "hormones feed"), "HER2": ("protein",), "TNBC": ("not hormone-fed", "triple-negative"),
-    "ADC": ("antibody-drug conjugate", "antibody that carries chemo"), "PI3K": ("block proteins",), "AKT": ("block proteins",),
+    "ADC": ("antibody-drug conjugate", "antibody that carries chemo"),
+    "PI3K": ("block proteins",), "AKT": ("block proteins",),
     "PARP": ("block proteins",), "PD-L1": ("a protein",), "CPS": ("score",), "CDK4/6": ("proteins",),
     "ESR1": ("gene",), "PIK3CA": ("gene",), "AKT1": ("gene",), "PTEN": ("gene",), "BRCA": ("gene",),
     "NCI": ("National Cancer Institute",),

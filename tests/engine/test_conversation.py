@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from service.content.lexicon import load_ask
-from service.engine import (ConsentChanged, Facts, HeldTextsConfirmed, LanguageChanged, RedFlag, Reply, State, TopicViewed,
-                            converse)
+from service.engine import (ConsentChanged, Facts, HeldTextsConfirmed, LanguageChanged, RedFlag, Reply, State,
+                            TopicViewed, converse)
 from service.engine.keywords import Lexicon, normalize
 from service.engine.menu import MenuTree
 
