@@ -14,8 +14,13 @@ same Turn. The rules, in order (the first that applies decides):
 5. A clinic's pending confirmation takes YES; an open clinic check-in takes 1, 2 or 3. A YES also
    releases texts a call held for the number (Facts.texts_held).
 6. A first message records first-contact consent and gets the welcome (and the language it was
-   written in, when it is a greeting or keyword of one).
-7. HELP, an opt-in keyword, LANG and a language's name, TRIALS, then menus and paging.
+   written in, when it is a greeting or keyword of one, or a question about a term or topic in it:
+   "que es HER2").
+7. HELP, an opt-in keyword, LANG and a language's name, TRIALS.
+8. A first message, or one after a long silence, that names a term or topic gets the term's
+   one-text definition or the topic's menu after the welcome ("what is her2?", "TNBC", "chemo");
+   any other gets the main menu (a digit sent hours later is not guessed at).
+9. Menus and paging; then a term or topic word; then the short hint.
 """
 
 from __future__ import annotations
@@ -131,7 +136,8 @@ def converse(
     detected = None
     if state.status == NEW:
         # A first message that is a greeting or keyword in one language starts in that language.
-        detected = lexicon.keyword_locale(message) or lexicon.language_named(message)
+        detected = (lexicon.keyword_locale(message) or lexicon.language_named(message)
+                    or lexicon.question_locale(message))
         if detected and detected != state.locale:
             seen = replace(seen, locale=detected)
         else:
@@ -218,12 +224,16 @@ def converse(
         return _trials(seen, args, lexicon, replies, events)
 
     expired = state.last_seen is not None and now - state.last_seen > expiry
-    if state.status == NEW or kind == kw.MENU or expired:
-        # A returning person starts at the menu: a digit sent hours later is not guessed at.
+    if state.status == NEW or kind == kw.MENU or expired:  # rule 8
+        # A returning person starts at the menu: a digit sent hours later is not guessed at. A
+        # term or topic word is not a guess: it is answered, after the welcome for a first text.
         fresh = replace(seen, node=MAIN, page=0, topic=None, item=None)
+        asked = _ask(fresh, message, tree, lexicon.ask, tuple(events)) if kind != kw.MENU else None
+        if asked is not None:
+            return replace(asked, replies=(*replies, *asked.replies))
         return Turn(fresh, (*replies, main_menu()), tuple(events))
 
-    return _navigate(seen, message, kind, tree, events, lexicon.ask)
+    return _navigate(seen, message, kind, tree, events, lexicon.ask)  # rule 9
 
 
 def _navigate(state: State, message: str, kind: str | None, tree: MenuTree, events: list,

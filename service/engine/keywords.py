@@ -101,19 +101,22 @@ class AskWords:
     """Terms a person can ask about, and topic words (messages/ask.toml, issue 15).
 
     `find` reads a short message the menu did not understand: the term it names (its definition
-    is the string `key`), else the topic it names, else None.
+    is the string `key`), else the topic it names, else None. `language` says which language a
+    question is written in ("que es HER2" is Spanish), for a first message.
     """
 
     terms: tuple[tuple[str, str], ...] = ()  # (word, string key)
     topics: tuple[tuple[str, str], ...] = ()  # (word, topic id)
     max_words: int = 8
+    languages: tuple[tuple[str, str], ...] = ()  # (question word or local term, locale)
 
     @classmethod
     def build(cls, data: dict) -> "AskWords":
         def pairs(table: dict) -> tuple[tuple[str, str], ...]:
             return tuple((fold_accents(normalize(w)), name) for name, words in table.items() for w in words)
 
-        return cls(pairs(data.get("terms", {})), pairs(data.get("topics", {})), int(data.get("max_words", 8)))
+        return cls(pairs(data.get("terms", {})), pairs(data.get("topics", {})), int(data.get("max_words", 8)),
+                   pairs(data.get("languages", {})))
 
     def find(self, text: str) -> tuple[str, str] | None:
         """("term", string key) or ("topic", topic id) for a short message, else None."""
@@ -125,6 +128,18 @@ class AskWords:
             if found:
                 return kind, names[found.group(0)]
         return None
+
+    def language(self, text: str) -> str | None:
+        """The locale of the first language word in a message that asks something, or None."""
+        if self.find(text) is None:
+            return None
+        pattern, names = self._languages
+        found = pattern.search(fold_accents(normalize(text)))
+        return names[found.group(0)] if found else None
+
+    @cached_property
+    def _languages(self) -> tuple[re.Pattern[str], dict[str, str]]:
+        return _word_pattern(self.languages), dict(self.languages)
 
     @cached_property
     def _terms(self) -> tuple[re.Pattern[str], dict[str, str]]:
@@ -267,6 +282,11 @@ class Lexicon:
                 if first in ws or (words.fold and folded in ws):
                     return tuple(rest)
         return None
+
+    def question_locale(self, text: str) -> str | None:
+        """The enabled locale a question about a term or topic is written in ("que es HER2"), or None."""
+        locale = self.ask.language(text)
+        return locale if locale in self.names and locale != self.source else None
 
     def language_named(self, text: str) -> str | None:
         """The enabled locale whose own name this message is ("español", "ESPANOL"), or None."""

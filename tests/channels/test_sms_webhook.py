@@ -161,3 +161,53 @@ def test_inbound_flood_from_one_number_is_throttled_but_stop_still_works(twilio,
     assert subscriber(db).status == "opted_out"
     clock.advance(minutes=3)  # the window passes
     assert twilio.sms("START").messages != []
+
+
+# A term or topic word as the very first text (issue 15): the CTIA welcome first, then the answer,
+# in the language the question is written in.
+
+def _welcome_then(messages: list[str], renderer, locale: str) -> list[str]:
+    assert messages[0] == renderer.render_text("welcome", locale)
+    for part in ("MBC Guide", "911"):
+        assert part in messages[0]
+    return messages[1:]
+
+
+def test_first_text_asking_a_term_gets_the_welcome_then_the_definition(twilio, app, db):
+    renderer = app.extensions["line"].renderer
+    rest = _welcome_then(twilio.sms("what is her2?").messages, renderer, "en")
+    assert "Msg & data rates may apply" in renderer.render_text("welcome", "en")
+    assert rest == [renderer.render_text("term_her2", "en")]
+    assert consent_history(db) == [("opt_in", "sms_first_contact")]
+    rest = _welcome_then(twilio.sms("TNBC", from_="+14155550101").messages, renderer, "en")
+    assert rest == [renderer.render_text("term_tnbc", "en")]
+
+
+def test_first_text_asking_a_term_in_spanish_is_answered_in_spanish(twilio, app, db):
+    renderer = app.extensions["line"].renderer
+    rest = _welcome_then(twilio.sms("que es HER2").messages, renderer, "es")
+    assert rest[0] == renderer.render_text("lang_set", "es")  # says how to change the language
+    assert rest[-1] == renderer.render_text("term_her2", "es")
+    assert subscriber(db).locale == "es"
+
+
+def test_first_text_asking_a_term_in_chinese_is_answered_in_chinese(twilio, app, db):
+    renderer = app.extensions["line"].renderer
+    rest = _welcome_then(twilio.sms("什么是HER2？").messages, renderer, "zh-Hans")
+    assert rest[-1] == renderer.render_text("term_her2", "zh-Hans")
+    assert subscriber(db).locale == "zh-Hans"
+
+
+def test_first_text_naming_a_topic_gets_the_welcome_then_the_topic(twilio, app, db):
+    renderer = app.extensions["line"].renderer
+    rest = _welcome_then(twilio.sms("chemo").messages, renderer, "en")
+    assert rest == [renderer.topic_menu("en", "chemo")]
+    assert (subscriber(db).menu_node, subscriber(db).menu_topic) == ("topic", "chemo")
+    assert "Chemo kills" in twilio.sms("1").text  # the topic's numbers work next
+
+
+def test_first_text_with_a_term_and_a_red_flag_gets_the_safety_reply_first(twilio):
+    messages = twilio.sms("what is her2? I have chest pain").messages
+    assert "Call 911 now" in messages[0]
+    assert "not medical advice" in messages[1]
+    assert not any("protein" in m for m in messages)

@@ -6,6 +6,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 import dataclasses
+import re
 import statistics
 
 from service.content.checks import MAX_GRADE, MAX_MEDIAN_GRADE, check_catalog, dale_chall, graded, reading_grade
@@ -127,8 +128,8 @@ def test_facts_follow_medical_reference(line):
     assert "under the skin" in immuno and "months after the last dose" in immuno  # medical.md 6, 7
     assert "atezolizumab" not in _texts(line, "topic.").lower()
     adc = _texts(line, "topic.adc.")
-    assert "ultralow after hormone therapy" in adc and "HER2-low after chemo" in adc  # medical.md 7
-    assert "first with pertuzumab" in adc
+    assert "ultralow: after hormone therapy" in adc and "HER2-low: after chemo" in adc  # medical.md 7
+    assert "first with pertuzumab" in adc and "HR+ and HER2-low or ultralow" in adc
     assert "sacituzumab" in adc.lower() and "HR+" in adc
     assert "Dato-DXd can harm the lungs" in _texts(line, "topic.adc.urgent") and "eyes" in adc
     assert "1-800-4-CANCER" in _texts(line, "topic.trials.")
@@ -142,11 +143,66 @@ def test_facts_follow_medical_reference(line):
     assert "Still have periods" not in hormone and "menopause" in hormone  # medical.md 7
     assert "swollen, painful leg" in hormone and "vaginal bleeding" in hormone
     assert "tested again when cancer grows" in hormone and "Don't stop a pill" in hormone
+    # medical.md 7: men on an aromatase inhibitor also need testosterone suppression.
+    assert "Men on letrozole, anastrozole or exemestane also need shots to lower testosterone" in hormone
     assert "call 911" in _texts(line, "topic.bone.urgent") and "weak or numb legs" in _texts(line, "topic.bone.")
     assert "100.4 F (38 C)" in _texts(line, "topic.chemo.urgent")
     everything = " ".join(t.text for t in line.renderer.catalog.content.texts.values()).lower()
     for pending in ("camizestrant", "gedatolisib"):  # medical.md 7: not approved as of June 2026
         assert pending not in everything
+
+
+# Issue 15: every abbreviation a topic uses is explained in plain words in the text that uses it
+# or in the topic's first text. Each abbreviation and the words that explain it (any one will do).
+EXPLAINED = {
+    "HR": ("hormone-fed", "hormones feed"), "HER2": ("protein",), "TNBC": ("not hormone-fed", "triple-negative"),
+    "ADC": ("antibody-drug conjugate", "antibody that carries chemo"),
+    "PI3K": ("block proteins",), "AKT": ("block proteins",),
+    "PARP": ("block proteins",), "PD-L1": ("a protein",), "CPS": ("score",), "CDK4/6": ("proteins",),
+    "ESR1": ("gene",), "PIK3CA": ("gene",), "AKT1": ("gene",), "PTEN": ("gene",), "BRCA": ("gene",),
+    "NCI": ("National Cancer Institute",),
+}
+NAMES = {"T-DXd", "Dato-DXd", "ClinicalTrials.gov", "1-800-4-CANCER", "MBC"}  # drugs, an address, a number, us
+NAMES |= {"HELP", "STOP", "START", "YES", "MENU", "MORE", "LANG", "TRIALS"}  # keywords to reply
+
+
+def abbreviations(text: str) -> set[str]:
+    """'HER2-low', 'HER2+', 'ADCs', 'PI3K/AKT' -> {'HER2', 'ADC', 'PI3K', 'AKT'}; drug names left out."""
+    found = set()
+    for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9/+.\-]*[A-Za-z0-9+]", text):
+        word = word.rstrip(".")
+        if word in NAMES or sum(c.isupper() for c in word) < 2:
+            continue
+        parts = [word] if re.fullmatch(r"CDK4/6", word) else word.split("/")
+        for part in parts:
+            part = re.sub(r"(\+|-low|-ultralow|s)$", "", part)
+            found.add(part)
+    return found
+
+
+def test_every_abbreviation_is_explained_in_its_text_or_the_topics_first_text(line):
+    content = line.renderer.catalog.content
+    for topic in content.topics:
+        first = content.texts[topic.items[0].text_key].text
+        for item in topic.items:
+            text = content.texts[item.text_key].text
+            for abbr in abbreviations(text):
+                assert abbr in EXPLAINED, f"{item.text_key}: {abbr} is not a known abbreviation"
+                said = (text + " " + first).lower()
+                assert any(w.lower() in said for w in EXPLAINED[abbr]), f"{item.text_key}: {abbr} unexplained"
+
+
+def test_every_abbreviation_in_a_follow_up_series_is_explained_in_its_text_or_its_first_text(line):
+    texts = line.renderer.catalog.content.texts
+    for key, source in texts.items():
+        if not key.startswith("series."):
+            continue
+        category = key.split(".")[1]
+        first = texts[f"series.{category}.what"].text if f"series.{category}.what" in texts else ""
+        for abbr in abbreviations(source.text):
+            assert abbr in EXPLAINED, f"{key}: {abbr} is not a known abbreviation"
+            said = (source.text + " " + first).lower()
+            assert any(w.lower() in said for w in EXPLAINED[abbr]), f"{key}: {abbr} unexplained"
 
 
 def test_every_topic_has_its_sub_items(line):

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from service.content.lexicon import load_ask
-from service.engine import ConsentChanged, Facts, HeldTextsConfirmed, LanguageChanged, RedFlag, State, converse
-from service.engine.keywords import Lexicon
+from service.engine import (ConsentChanged, Facts, HeldTextsConfirmed, LanguageChanged, RedFlag, Reply, State,
+                            TopicViewed, converse)
+from service.engine.keywords import Lexicon, normalize
 from service.engine.menu import MenuTree
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
@@ -251,3 +252,74 @@ def test_a_topic_word_for_a_topic_the_tree_lacks_gets_the_hint():
     lexicon = dc_replace(ASK_LEXICON, ask=load_ask())
     tree = MenuTree(topics=(("a", ("x",)),), page_size=5)
     assert kinds(converse(active(), "chemo", T0, tree, lexicon)) == [("text", "hint")]
+
+
+# --- A term or topic word as the very first message (issue 15): the welcome, then the answer ---
+
+ASK_ALL = Lexicon.build(
+    {"en": {"opt_out": ["STOP"], "help": ["HELP"], "menu": ["MENU"], "back": ["0"], "more": ["MORE"],
+            "red_flags": {"urgent": ["fever"], "emergency": ["chest pain*"]}},
+     "es": {"fold_accents": True, "opt_out": ["PARAR"], "help": ["AYUDA"], "greetings": ["HOLA"],
+            "red_flags": {"emergency": ["dolor de pecho"]}}},
+    {"en": "ENGLISH", "es": "ESPAÑOL", "zh-Hans": "中文(简体)", "zh-Hant": "中文(繁體)", "ko": "한국어"},
+)
+
+
+def first_turn(text, state=State()):
+    lexicon = dc_replace(ASK_ALL, ask=load_ask())
+    tree = MenuTree(topics=(("chemo", ("what",)), ("hormone", ("what",)), ("trials", ("what",))), page_size=5)
+    return converse(state, text, T0, tree, lexicon)
+
+
+@pytest.mark.parametrize("text, key, locale", [
+    ("what is her2?", "term_her2", "en"), ("TNBC", "term_tnbc", "en"), ("hr+", "term_hr", "en"),
+    ("que es HER2", "term_her2", "es"), ("¿Qué es el TNBC?", "term_tnbc", "es"),
+    ("什么是HER2？", "term_her2", "zh-Hans"), ("三陰性是什麼", "term_tnbc", "zh-Hant"), ("HER2가 뭐예요?", "term_her2", "ko"),
+])
+def test_a_first_message_asking_a_term_gets_the_welcome_then_the_definition(text, key, locale):
+    t = first_turn(text)
+    switched = [("text", "lang_set")] if locale != "en" else []
+    assert kinds(t) == [("text", "welcome"), *switched, ("text", key)]
+    assert t.state.locale == locale and t.state.status == "active" and t.state.node == "main"
+    assert ConsentChanged("opt_in", normalize(text)[:40], "sms_first_contact") in t.events
+    assert (LanguageChanged(locale) in t.events) == (locale != "en")
+
+
+@pytest.mark.parametrize("text, topic, locale", [
+    ("chemo", "chemo", "en"), ("tell me about tamoxifen", "hormone", "en"), ("quimioterapia", "chemo", "es"),
+    ("化疗", "chemo", "zh-Hans"), ("clinical trials", "trials", "en"),
+])
+def test_a_first_message_naming_a_topic_gets_the_welcome_then_the_topic(text, topic, locale):
+    t = first_turn(text)
+    assert t.replies[0] == Reply("text", key="welcome")
+    assert (t.replies[-1].kind, t.replies[-1].topic) == ("topic_menu", topic)
+    assert t.state.node == "topic" and t.state.topic == topic and t.state.locale == locale
+    assert TopicViewed(topic, None) in t.events
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("what is her2? chest pain", "emergency"), ("que es HER2, tengo dolor de pecho", "emergency"),
+    ("her2 fever", "urgent"),
+])
+def test_a_red_flag_in_a_first_question_still_comes_first_and_alone(text, kind):
+    t = first_turn(text)
+    assert kinds(t)[0] == ("safety", kind)
+    assert ("text", "welcome") in kinds(t)
+    assert not any(r.key and r.key.startswith("term_") for r in t.replies)
+
+
+def test_a_first_message_not_about_a_term_still_gets_the_menu_in_english():
+    t = first_turn("hello, can you help with my mom")
+    assert kinds(t) == [("text", "welcome"), ("main_menu", None)] and t.state.locale == "en"
+
+
+def test_a_locale_not_enabled_is_not_chosen_by_a_question():
+    t = first_turn("что такое HER2")  # Russian is not enabled in this lexicon
+    assert kinds(t) == [("text", "welcome"), ("text", "term_her2")] and t.state.locale == "en"
+
+
+def test_a_term_after_a_long_silence_is_answered_not_sent_to_the_menu():
+    state = State(status="active", last_seen=T0 - timedelta(hours=5), node="topic", topic="chemo")
+    t = first_turn("what is her2", state)
+    assert kinds(t) == [("text", "term_her2")] and t.state.node == "main"
+    assert kinds(first_turn("1", state)) == [("main_menu", None)]  # a digit is still not guessed at
