@@ -121,17 +121,17 @@ def broken(monkeypatch):
     until `broken.fixed()`; the webhook answers its fallback and spools the text."""
     import service.channels.sms as sms
 
-    real = sms.handle_sms
+    real = sms.answer_sms
 
     def fail(*args, **kwargs):
         raise sa.exc.OperationalError("BEGIN", {}, Exception("could not connect to server"))
 
     class Broken:
         def down(self):
-            monkeypatch.setattr(sms, "handle_sms", fail)
+            monkeypatch.setattr(sms, "answer_sms", fail)
 
         def fixed(self):
-            monkeypatch.setattr(sms, "handle_sms", real)
+            monkeypatch.setattr(sms, "answer_sms", real)
 
     broken = Broken()
     broken.down()

@@ -70,7 +70,7 @@ def a_day_on_the_line(app, fake, clock, twilio, make_clinic, api_for, monkeypatc
     twilio.sms(BODIES[2], from_=PATIENT)
     drain(app)
     # A webhook that fails: its exception is logged with a traceback.
-    monkeypatch.setattr("service.channels.sms.handle_sms", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("service.channels.sms.answer_sms", lambda *a, **k: 1 / 0)
     twilio.sms(BODIES[3], from_=TEXTER)
     with app.extensions["db_sessionmaker"]() as sess:
         return list(sess.scalars(sa.select(OutboundMessage.body)))
