@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from service.logs import JsonFormatter, RequestIdFilter, TextFormatter
 from service.models import OutboundMessage
-from tests.clinics.conftest import api_for, make_clinic  # noqa: F401
 from tests.fake_twilio.server import server_error
 from tests.support.outbound import app, drain, fake, worker_config  # noqa: F401
 from tests.support.voice_caller import Call
