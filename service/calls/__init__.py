@@ -10,9 +10,9 @@ The webhook (service/channels/voice.py) only reads Twilio's form into a CallRequ
 Outcome into TwiML. A call's row itself (made, locked, purged) is service/call_sessions.py.
 """
 
-from .flow import Gathered, Outcome, Silence, Started, TrialsLink, VoiceLine
+from .flow import CallEvent, Gathered, Outcome, Silence, Started, TrialsLink, VoiceLine
 from .handoff import FULL_ATTESTATION
 from .steps import CallRequest, answer_call, locale_of_call
 
-__all__ = ["CallRequest", "FULL_ATTESTATION", "Gathered", "Outcome", "Silence", "Started", "TrialsLink",
+__all__ = ["CallEvent", "CallRequest", "FULL_ATTESTATION", "Gathered", "Outcome", "Silence", "Started", "TrialsLink",
            "VoiceLine", "answer_call", "locale_of_call"]

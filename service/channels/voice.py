@@ -28,8 +28,8 @@ import click
 from flask import Blueprint, Flask, Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from ..calls import (FULL_ATTESTATION, CallRequest, Gathered, Outcome, Silence, Started, TrialsLink, VoiceLine,
-                     answer_call, locale_of_call)
+from ..calls import (FULL_ATTESTATION, CallEvent, CallRequest, Gathered, Outcome, Silence, Started, TrialsLink,
+                     VoiceLine, answer_call, locale_of_call)
 from ..content.voice import VOICES, RecordedPrompts, Utterance, VoiceRenderer
 from ..phones import InvalidPhone, mask, to_e164
 from ..metrics import webhook_fallback
@@ -76,7 +76,7 @@ def _parse() -> tuple[str, str, str | None]:
     return call_sid, raw, phone
 
 
-def _run(event) -> Response:
+def _run(event: CallEvent) -> Response:
     """Answer one request of the call (service/calls/steps.py); never 500 (Twilio would say
     "application error" and hang up): a spoken apology in the caller's language, then <Hangup/>."""
     call_sid, raw, phone = _parse()
