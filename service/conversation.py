@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +21,7 @@ from .engine import (CheckinAnswered, ClinicConfirmed, ConsentChanged, Facts, He
                      RedFlag, Reply, State, TopicViewed, Turn, converse)
 from .engine.keywords import Lexicon
 from .engine.menu import MenuTree
-from .db import utcnow
+from .db import transaction, utcnow
 from .models import Enrollment, InboundMessage, OutboundMessage, Subscriber
 from .outbound import CALL_HELD_SOURCES, HELD, release_held
 from .messaging.loops import hold_back
@@ -72,7 +72,7 @@ class RecentNumbers:
 # By sid alone: voice rows share the table, but their sids ("CA...:<step>") never equal a MessageSid.
 _PREVIOUS_ANSWER = sa.select(InboundMessage.response).where(InboundMessage.sid == sa.bindparam("sid"))
 # Texts only: the flood limit holds back SMS replies, and a caller walking the voice menus (each
-# topic heard is logged, service/channels/call_log.py) has sent no texts to hold back.
+# topic heard is logged, service/calls/log.py) has sent no texts to hold back.
 
 
 _SUBSCRIBERS = Subscriber.__table__
@@ -224,6 +224,24 @@ def apply_state(sub: Subscriber, state: State) -> None:
 def previous_answer(sess: Session, sid: str) -> list[str] | None:
     response = sess.execute(_PREVIOUS_ANSWER, {"sid": sid}).scalar_one_or_none()
     return None if response is None else json.loads(response or "[]")
+
+
+def answer_sms(line: Line, *, sid: str, phone: str, body: str, clock: Callable[[], datetime],
+               opt_out_type: str | None = None) -> list[str]:
+    """The SMS webhook's one call: handle_sms in its own transaction (`clock` read once it began).
+
+    When the same MessageSid was being handled concurrently and won the insert, the answer is
+    exactly what it answered, and nothing changes. Any other error is raised: the webhook answers
+    without the database (service/spool.py answer_offline)."""
+    try:
+        with transaction() as sess:
+            return handle_sms(sess, line, sid=sid, phone=phone, body=body, now=clock(), opt_out_type=opt_out_type)
+    except IntegrityError:
+        with transaction() as sess:
+            texts = previous_answer(sess, sid)
+        if texts is None:
+            raise
+        return texts
 
 
 ADVANCED_OPT_OUT = {"STOP": ("opt_out", "opted_out"), "START": ("opt_in", "active")}

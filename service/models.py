@@ -393,7 +393,7 @@ class CallSession(Base):
     texts_sent: Mapped[int] = mapped_column(default=0)  # "press 9" hand-offs queued on this call
     trials_zip: Mapped[str | None] = mapped_column(sa.String(10))  # the ZIP searched, at node zip_heard
     # Twilio's StirVerstat was TN-Validation-Passed-A (full attestation): the caller ID is the
-    # caller's own number, so "press 9" may send to it at once (service/handoff.py).
+    # caller's own number, so "press 9" may send to it at once (service/calls/handoff.py).
     caller_verified: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # "<class>:<clinic|nobody>" while the call is on a safety reply (said again for *, any key).
     safety: Mapped[str | None] = mapped_column(sa.String(20))

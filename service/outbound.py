@@ -1,7 +1,7 @@
 """The outbound queue's public face: enqueue a text, cancel everything pending for a number.
 
 A text can also be "held": queued for a number that has not yet shown it is the person's (a call's
-"press 9" from a caller ID not attested, service/handoff.py). The worker sends only "queued"; a YES
+"press 9" from a caller ID not attested, service/calls/handoff.py). The worker sends only "queued"; a YES
 by text from the number releases what is held (release_held), STOP cancels it.
 
 The worker (service/worker.py) claims due rows and sends them; consent is checked again at
@@ -19,7 +19,7 @@ from .models import OutboundMessage, Subscriber
 
 PENDING = ("queued", "sending")
 HELD = "held"
-# Texts a call held until the number says YES by text (service/handoff.py). Clinic confirmations
+# Texts a call held until the number says YES by text (service/calls/handoff.py). Clinic confirmations
 # are held too (clinics/schedule.py: one confirmation out at a time), but released by their own rules.
 CALL_HELD_SOURCES = ("voice_handoff", "trials_handoff")
 HELD_FOR = timedelta(days=1)  # a YES later than this releases nothing: the person may have moved on

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from . import db
-from .conversation import record_missed_sms
+from .conversation import fallback_texts, record_missed_sms
+from .phones import mask
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,23 @@ def spool_sms(app, record: dict) -> None:
     """Keep a text the webhook could not store, and make sure this process replays it later."""
     app.extensions["spool"].append(record)
     app.extensions["spool_replayer"].start()
+
+
+def answer_offline(app, *, sid: str, phone: str, body: str, opt_out_type: str | None, now: datetime) -> list[str]:
+    """The SMS webhook's answer when the database failed: the engine's answer without a database
+    (conversation.fallback_texts), and the text kept on disk until it can be recorded, so an
+    opt-out sent during an outage is still honoured. Twilio's Advanced Opt-Out already answered
+    its keywords: nothing is said to those."""
+    line = app.extensions["line"]
+    texts = [] if opt_out_type else fallback_texts(line, phone, body, now)
+    try:
+        spool_sms(app, {"sid": sid, "phone": phone, "body": body, "opt_out_type": opt_out_type,
+                        "received_at": now.isoformat(), "answered": texts})
+    except Exception:
+        # The disk failed too: say nothing that promises the opt-out was kept.
+        log.exception("sms webhook could not spool %s (sid %s)", mask(phone), sid)
+        return [line.renderer.render_text("apology", "en")]
+    return texts
 
 
 def replay(app) -> ReplayResult:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from service import create_app, migrate
 from service.db import Base
+from tests.support.clinics import Api, new_clinic, signed_in
 from tests.support.twilio import TwilioEmulator
 
 TOKEN = "test-auth-token-0123456789abcdef"
@@ -121,17 +122,17 @@ def broken(monkeypatch):
     until `broken.fixed()`; the webhook answers its fallback and spools the text."""
     import service.channels.sms as sms
 
-    real = sms.handle_sms
+    real = sms.answer_sms
 
     def fail(*args, **kwargs):
         raise sa.exc.OperationalError("BEGIN", {}, Exception("could not connect to server"))
 
     class Broken:
         def down(self):
-            monkeypatch.setattr(sms, "handle_sms", fail)
+            monkeypatch.setattr(sms, "answer_sms", fail)
 
         def fixed(self):
-            monkeypatch.setattr(sms, "handle_sms", real)
+            monkeypatch.setattr(sms, "answer_sms", real)
 
     broken = Broken()
     broken.down()
@@ -184,3 +185,23 @@ def db(app):
 @pytest.fixture
 def is_postgres(database_url) -> bool:
     return database_url.startswith("postgresql")
+
+
+# Clinics (tests/support/clinics.py), for the clinics', the API's and the portal's tests alike.
+
+@pytest.fixture
+def make_clinic(app):
+    """make_clinic("North") -> ClinicAccess with a clinic-admin account and an API token."""
+    return lambda name, role="clinic_admin", tz="America/New_York": new_clinic(app, name, role, tz)
+
+
+@pytest.fixture
+def portal_for(app):
+    """portal_for(access) -> a portal client signed in as that clinic's staff account."""
+    return lambda access: signed_in(app, access)
+
+
+@pytest.fixture
+def api_for(app):
+    """api_for(access) -> an /api/v1 client with that clinic's token."""
+    return lambda access: Api(app.test_client(), access.token)

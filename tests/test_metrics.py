@@ -65,7 +65,7 @@ def test_webhook_requests_and_errors_by_route(client, twilio, monkeypatch, caplo
     def broken(*args, **kwargs):
         raise RuntimeError("engine bug")
 
-    monkeypatch.setattr(sms, "handle_sms", broken)
+    monkeypatch.setattr(sms, "answer_sms", broken)
     with caplog.at_level(logging.ERROR, logger="service.channels.sms"):
         reply = twilio.sms("2", sid=new_sid("SM"))
     assert reply.status == 200 and len(reply.messages) == 1 and reply.messages[0].startswith("Sorry")
@@ -86,13 +86,13 @@ def test_webhook_requests_and_errors_by_route(client, twilio, monkeypatch, caplo
 
 def test_voice_and_status_fallbacks_are_counted_by_route(app, client, twilio, monkeypatch):
     from service.channels import status as status_mod
-    from service.channels.voice_flow import VoiceLine
+    from service.calls import VoiceLine
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(VoiceLine, "start", broken)
-    monkeypatch.setattr(status_mod, "record_callback", broken)
+    monkeypatch.setattr(status_mod, "callback_received", broken)
     call = {"CallSid": new_sid("CA"), "From": LA, "To": "+18005550199", "AccountSid": "AC" + "1" * 32,
             "CallStatus": "ringing"}
     voice = twilio.post("/twilio/voice", call)

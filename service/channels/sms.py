@@ -1,4 +1,9 @@
-"""POST /twilio/sms: Twilio's inbound-message webhook."""
+"""POST /twilio/sms: Twilio's inbound-message webhook.
+
+Reads Twilio's form, makes the one call into the service (conversation.answer_sms: the text handled
+in one transaction) and answers its texts as TwiML; if that fails, the answer without a database
+(spool.answer_offline), never a 500.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,9 @@ import logging
 from xml.sax.saxutils import escape  # &, < and >: what ElementTree escapes in element text
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy.exc import IntegrityError
 
-from .. import db
-from ..conversation import fallback_texts, handle_sms, previous_answer
-from ..spool import spool_sms
+from ..conversation import answer_sms
+from ..spool import answer_offline
 from ..phones import InvalidPhone, mask, to_e164
 from ..metrics import webhook_fallback
 from .signature import twilio_signed
@@ -53,36 +56,13 @@ def inbound_sms():
         abort(400, "From is not a phone number")
     body = form.get("Body", "")
 
-    line = current_app.extensions["line"]
+    opt_out_type = form.get("OptOutType")
+    clock = current_app.extensions["clock"]
     try:
-        try:
-            with db.transaction() as sess:
-                texts = handle_sms(sess, line, sid=sid, phone=phone, body=body, now=current_app.extensions["clock"](),
-                                   opt_out_type=form.get("OptOutType"))
-        except IntegrityError:
-            # The same MessageSid was being handled concurrently and won the insert: answer
-            # exactly what it answered, change nothing.
-            with db.transaction() as sess:
-                texts = previous_answer(sess, sid)
-            if texts is None:
-                raise
+        texts = answer_sms(current_app.extensions["line"], sid=sid, phone=phone, body=body, clock=clock,
+                           opt_out_type=opt_out_type)
     except Exception:
         log.exception("sms webhook failed for %s (sid %s)", mask(phone), sid, extra=webhook_fallback())
-        return twiml(_fallback(line, sid, phone, body, form.get("OptOutType")))
+        texts = answer_offline(current_app._get_current_object(), sid=sid, phone=phone, body=body,
+                               opt_out_type=opt_out_type, now=clock())
     return twiml(texts)
-
-
-def _fallback(line, sid: str, phone: str, body: str, opt_out_type: str | None) -> list[str]:
-    """The answer without a database, and the text kept on disk until it can be recorded
-    (service/spool.py): an opt-out sent during an outage is still honoured."""
-    now = current_app.extensions["clock"]()
-    texts = [] if opt_out_type else fallback_texts(line, phone, body, now)
-    try:
-        spool_sms(current_app._get_current_object(), {
-            "sid": sid, "phone": phone, "body": body, "opt_out_type": opt_out_type,
-            "received_at": now.isoformat(), "answered": texts})
-    except Exception:
-        # The disk failed too: say nothing that promises the opt-out was kept.
-        log.exception("sms webhook could not spool %s (sid %s)", mask(phone), sid)
-        return [line.renderer.render_text("apology", "en")]
-    return texts

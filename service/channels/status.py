@@ -12,8 +12,7 @@ import logging
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from .. import db
-from ..messaging.delivery import record_callback
+from ..messaging.delivery import callback_received
 from ..metrics import webhook_fallback
 from .signature import twilio_signed
 
@@ -38,10 +37,8 @@ def message_status():
         abort(400, "MessageSid and MessageStatus are required")
     error_code = (form.get("ErrorCode") or "").strip()[:16] or None
     try:
-        with db.transaction() as sess:
-            outcome = record_callback(sess, sid=sid, twilio_status=status, error_code=error_code,
-                                      message_id=_int_arg("o"), attempt=_int_arg("a"),
-                                      now=current_app.extensions["clock"]())
+        outcome = callback_received(sid=sid, twilio_status=status, error_code=error_code, message_id=_int_arg("o"),
+                                    attempt=_int_arg("a"), clock=current_app.extensions["clock"])
     except Exception:
         # Never a 5xx from a webhook (a house rule); the log line is what an operator needs.
         log.exception("status callback for %s (%s) failed", sid, status, extra=webhook_fallback())

@@ -5,36 +5,35 @@
 /twilio/voice/silence  a <Gather> heard nothing (Twilio goes on to the <Redirect> after it)
 /twilio/voice/trials/zip, /twilio/voice/trials/result
                        the trials ZIP search's former pages: the search is now part of the call
-                       (voice_flow.py), and these only put a call that TwiML fetched before still
-                       points here where that page was (`locale`, `zip`, `attempt` in the query)
+                       (service/calls/flow.py), and these only put a call that TwiML fetched before
+                       still points here where that page was (`locale`, `zip`, `attempt` in the query)
 
-The call itself is service/channels/voice_flow.py; this module verifies, parses, runs it in one
-transaction and turns its Outcome into <Say>/<Play> inside <Gather>, <Redirect> or <Hangup/>.
-Every route shares one guard (_run: signature, form, the call's row locked, a retried step answered
-from call_sessions.last_step/last_reply, any failure a spoken apology). Every URL it links to
-carries the next step number (`?step=N`, service/channels/call_log.py), so the message log can
-tell a retried request from the caller's next one.
+The call itself is service/calls/ (flow.py: what keys and words mean; steps.py: one request in one
+transaction, a retried step answered again). This module only translates: every route shares one
+guard (_run: signature, form, the request read into a CallRequest, any failure a spoken apology),
+and an Outcome becomes <Say>/<Play> inside <Gather>, then <Redirect> or <Hangup/>. Every URL it
+links to carries the next step number (`?step=N`), so the call can tell a retried request from the
+caller's next one (service/calls/log.py).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
+from typing import Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import click
-import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from .. import db
+from ..calls import (FULL_ATTESTATION, CallEvent, CallRequest, Gathered, Outcome, Silence, Started, TrialsLink,
+                     VoiceLine, answer_call, locale_of_call)
 from ..content.voice import VOICES, RecordedPrompts, Utterance, VoiceRenderer
-from ..handoff import FULL_ATTESTATION
-from ..models import CallSession
 from ..phones import InvalidPhone, mask, to_e164
 from ..metrics import webhook_fallback
-from .call_log import step_of, with_step
 from .signature import twilio_signed
-from .voice_flow import Outcome, VoiceLine, lock_call
 
 bp = Blueprint("voice", __name__, cli_group="voice")
 log = logging.getLogger(__name__)
@@ -46,6 +45,8 @@ TRIALS_ZIP_PATH = "/twilio/voice/trials/zip"  # former pages: see the module doc
 TRIALS_RESULT_PATH = "/twilio/voice/trials/result"
 GATHER_TIMEOUT = 6  # seconds of silence after the prompts before Twilio moves on
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "static" / "voice"
+STEP = "step"  # the query parameter naming a request's step in the call
+_STEP_VALUE = re.compile(r"[0-9]{1,6}")  # more steps than a call (at most 24 hours) can take
 
 
 def init_app(app: Flask) -> None:
@@ -75,79 +76,66 @@ def _parse() -> tuple[str, str, str | None]:
     return call_sid, raw, phone
 
 
-def _run(handler):
-    """Run one step of the call in a transaction; never answer 500 (Twilio would say "application
-    error" and hang up): a spoken apology in the caller's language, then <Hangup/>."""
+def _run(event: CallEvent) -> Response:
+    """Answer one request of the call (service/calls/steps.py); never 500 (Twilio would say
+    "application error" and hang up): a spoken apology in the caller's language, then <Hangup/>."""
     call_sid, raw, phone = _parse()
     voice = _voice()
     step = step_of(request.args)
+    call = CallRequest(call_sid, phone, step, request.form.get("StirVerstat") == FULL_ATTESTATION, event)
     try:
-        with db.transaction() as sess:
-            now = current_app.extensions["clock"]()
-            call, created = lock_call(sess, call_sid, phone, now)  # locked: a retry racing the original waits
-            if created:
-                call.caller_verified = request.form.get("StirVerstat") == FULL_ATTESTATION
-            if step and not created and call.last_step == step and call.last_reply:
-                # Twilio retried a request we already answered (same URL, so the same step): the
-                # same TwiML again, and the call does not move twice.
-                return Response(call.last_reply, status=200, mimetype="application/xml")
-            outcome = handler(voice, sess, call, created, now, step)
-            response = twiml(outcome, voice.prompts, step + 1)
-            if step:
-                # Written with the call's other changes, in one UPDATE when the transaction ends.
-                call.last_step, call.last_reply = step, response.get_data(as_text=True)
-            return response
+        reply = answer_call(voice, call, current_app.extensions["clock"],
+                            lambda outcome: twiml_text(outcome, voice.prompts, step + 1))
     except Exception:
         log.exception("voice webhook failed for %s (call %s)", mask(phone or raw), call_sid, extra=webhook_fallback())
-        return twiml(voice.apology(_locale_of(call_sid)), voice.prompts, step + 1)
-
-
-def _locale_of(call_sid: str) -> str | None:
-    try:
-        with db.transaction() as sess:
-            return sess.scalar(sa.select(CallSession.locale).where(CallSession.call_sid == call_sid))
-    except Exception:  # the database may be what failed
-        return None
+        reply = twiml_text(voice.apology(locale_of_call(call_sid)), voice.prompts, step + 1)
+    return Response(reply, status=200, mimetype="application/xml")
 
 
 @bp.post(START_PATH)
 @twilio_signed
 def call_started():
-    return _run(lambda v, sess, call, created, now, step: v.start(sess, call, created))
+    return _run(Started())
 
 
 @bp.post(INPUT_PATH)
 @twilio_signed
 def call_input():
-    digits = request.form.get("Digits", "")
-    speech = request.form.get("SpeechResult", "")[:300]
-    return _run(lambda v, sess, call, created, now, step: v.gathered(sess, call, created, digits, speech, now, step))
+    return _run(Gathered(request.form.get("Digits", ""), request.form.get("SpeechResult", "")[:300]))
 
 
 @bp.post(SILENCE_PATH)
 @twilio_signed
 def call_silence():
-    return _run(lambda v, sess, call, created, now, step: v.silence(sess, call, created, now))
+    return _run(Silence())
 
 
 @bp.post(TRIALS_ZIP_PATH)
 @twilio_signed
 def trials_zip():
-    locale, again = request.args.get("locale"), request.args.get("attempt") == "2"
-    return _run(lambda v, sess, call, created, now, step:
-                v.trials_link(sess, call, locale, None, again, None, now, step))
+    return _run(TrialsLink(request.args.get("locale"), again=request.args.get("attempt") == "2"))
 
 
 @bp.post(TRIALS_RESULT_PATH)
 @twilio_signed
 def trials_result():
-    locale, zip_code = request.args.get("locale"), request.args.get("zip")
-    digits = request.form.get("Digits", "")
-    return _run(lambda v, sess, call, created, now, step:
-                v.trials_link(sess, call, locale, zip_code, False, digits, now, step))
+    return _run(TrialsLink(request.args.get("locale"), request.args.get("zip"), digits=request.form.get("Digits", "")))
 
 
-def twiml(outcome: Outcome, prompts: RecordedPrompts, step: int = 1) -> Response:
+def step_of(args: Mapping[str, str]) -> int:
+    """The step number of this request (0 when absent or not ours)."""
+    raw = args.get(STEP, "")
+    return int(raw) if _STEP_VALUE.fullmatch(raw) else 0
+
+
+def with_step(url: str, step: int) -> str:
+    """`url` with its step parameter set to `step` (other parameters kept, in order)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != STEP]
+    return urlunsplit(parts._replace(query=urlencode([*query, (STEP, str(step))])))
+
+
+def twiml_text(outcome: Outcome, prompts: RecordedPrompts, step: int = 1) -> str:
     """The TwiML for an Outcome; whatever Twilio requests next is step `step` of the call."""
     resp = VoiceResponse()
     for line in outcome.before:
@@ -167,11 +155,8 @@ def twiml(outcome: Outcome, prompts: RecordedPrompts, step: int = 1) -> Response
     else:
         for line in outcome.lines:
             speak(resp, line, prompts)
-        if outcome.then == "redirect":
-            resp.redirect(with_step(outcome.redirect, step), method="POST")
-        else:
-            resp.hangup()
-    return Response(str(resp), status=200, mimetype="application/xml")
+        resp.hangup()
+    return str(resp)
 
 
 def speak(verb, line: Utterance, prompts: RecordedPrompts) -> None:

@@ -24,7 +24,7 @@ from .source import string_key
 # The keypad, the same on every menu (docs/voice.md). Digits 1..page_size pick from a list.
 KEY_NEXT = "6"  # main menu: more topics; topic or item: the next part
 KEY_LANG = "7"  # main menu: choose another language
-KEY_TRIALS = "8"  # clinical trials topic: search trials by ZIP code (service/channels/voice_flow.py)
+KEY_TRIALS = "8"  # clinical trials topic: search trials by ZIP code (service/calls/flow.py)
 KEY_TEXT = "9"  # topic or item: get this by text
 KEY_MENU = "0"  # the main menu
 KEY_REPEAT = "*"

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..consent import record_consent
+from ..db import transaction
 from ..models import OutboundAttempt, OutboundMessage, Subscriber
 from ..outbound import cancel_pending
 
@@ -98,6 +100,15 @@ def record_callback(sess: Session, *, sid: str, twilio_status: str, error_code: 
     if status == "failed" and error_code == OPTED_OUT:
         opt_out_from_21610(sess, row.subscriber_id, sid, now)
     return "updated" if changed else "unchanged"
+
+
+def callback_received(*, sid: str, twilio_status: str, error_code: str | None, message_id: int | None,
+                      attempt: int | None, clock: Callable[[], datetime]) -> str:
+    """The status webhook's one call: record_callback in its own transaction (`clock` read once it
+    began)."""
+    with transaction() as sess:
+        return record_callback(sess, sid=sid, twilio_status=twilio_status, error_code=error_code,
+                               message_id=message_id, attempt=attempt, now=clock())
 
 
 def _note_attempt(sess: Session, message_id: int, number: int, sid: str) -> None:

@@ -79,7 +79,7 @@ class TwilioLike:
         return {"CallSid": call_sid, "AccountSid": ACCOUNT_SID, "From": phone, "To": PROGRAM_NUMBER,
                 "Caller": phone, "Called": PROGRAM_NUMBER, "CallStatus": "in-progress", "Direction": "inbound",
                 "ApiVersion": "2010-04-01",
-                "StirVerstat": "TN-Validation-Passed-A"}  # a phone's own number: attested (service/handoff.py)
+                "StirVerstat": "TN-Validation-Passed-A"}  # a phone's own number: attested (service/calls/handoff.py)
 
     def fetch(self, step: CallStep, url: str, params: dict, redirects: int = 0) -> CallStep:
         path = local_path(url, self.base)

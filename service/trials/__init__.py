@@ -8,5 +8,5 @@
 - search.py   nearest recruiting sites within TRIALS_RADIUS_MILES, optionally by subtype
 - compose.py  SMS texts from catalog strings, each within the segment budget
 - line.py     the hook the SMS conversation glue calls for a "trials" Reply
-(The voice line's ZIP search is part of the call: service/channels/voice_flow.py.)
+(The voice line's ZIP search is part of the call: service/calls/flow.py.)
 """

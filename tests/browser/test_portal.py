@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.clinics.conftest import PASSWORD, make_clinic, send_confirmations  # noqa: F401 - fixture
+from tests.support.clinics import PASSWORD, send_confirmations
 from tests.conftest import require
 from tests.support.browser import chromium_available, chromium_page
 

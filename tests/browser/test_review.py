@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from service import db as dbmod
 from service.clinics.accounts import create_staff
 from service.models import ContentReview
-from tests.clinics.conftest import PASSWORD
+from tests.support.clinics import PASSWORD
 from tests.conftest import require
 from tests.support.browser import chromium_available, chromium_page
 

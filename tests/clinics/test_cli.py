@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash
 from service.clinics.accounts import token_hash
 from service.models import ApiToken, StaffUser
 
-from .conftest import Api
+from tests.support.clinics import Api
 
 
 def test_staff_create_reads_the_password_from_stdin(runner, db):
@@ -51,7 +51,7 @@ def test_seed_demo_gives_a_working_portal_login(runner, app):
     assert first.exit_code == 0, first.output
     assert "nurse@demo-clinic.example" in first.output and "demo-password-not-secret" in first.output
     assert runner.invoke(args=["seed-demo"]).exit_code == 0  # safe to run again
-    from .conftest import Portal
+    from tests.support.clinics import Portal
 
     portal = Portal(app.test_client(), "nurse@demo-clinic.example")
     assert portal.login("demo-password-not-secret").status_code == 302
@@ -63,7 +63,7 @@ def test_clinics_sweep_expires_old_enrollments(runner, make_clinic, api_for, db,
     clock.advance(days=8)
     result = runner.invoke(args=["clinics", "sweep"])
     assert result.exit_code == 0 and "1 expired" in result.output
-    from .conftest import enrollment
+    from tests.support.clinics import enrollment
 
     assert enrollment(db, eid).status == "expired"
 

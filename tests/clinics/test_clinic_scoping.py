@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from service.models import ApiToken, Clinic, Enrollment, FollowUpTask, StaffUser
 
-from .conftest import csrf_token, enrollment
+from tests.support.clinics import csrf_token, enrollment
 
 SOUTH_PHONE = "+14155550177"
 NORTH_PHONE = "+14155550155"
@@ -194,7 +194,7 @@ CHECKS = {
 NO_CLINIC_DATA = {
     ("/portal/", "GET"), ("/portal/login", "GET"), ("/portal/login", "POST"), ("/portal/logout", "POST"),
     ("/portal/lang/<locale>", "GET"), ("/api/v1/openapi.json", "GET"),
-    # Clinical review: program-wide texts, no clinic's data (tests/clinics/test_review_portal.py).
+    # Clinical review: program-wide texts, no clinic's data (tests/portal/test_review_portal.py).
     ("/portal/review", "GET"), ("/portal/review.js", "GET"), ("/portal/review/<locale>/<path:key>", "GET"),
     ("/portal/review/<locale>/<path:key>", "POST"),
     ("/portal/enrollments/import/template.csv", "GET"),  # the same fictional example for everyone

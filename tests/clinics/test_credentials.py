@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from service.clinics.accounts import create_staff
 from service.models import ApiToken, AuditLog, StaffUser
 
-from .conftest import PASSWORD, Api, Portal, csrf_token
+from tests.support.clinics import PASSWORD, Api, Portal, csrf_token
 
 
 def test_tokens_list_and_revoke_from_the_cli(runner, make_clinic, app, db):

@@ -11,7 +11,7 @@ from service.engine import Reply
 
 from service.models import AuditLog, ConsentEvent, Enrollment, FollowUpTask, OutboundMessage
 
-from .conftest import enrollment, mark_sent, queue_rows, send_confirmations, subscriber
+from tests.support.clinics import enrollment, mark_sent, queue_rows, send_confirmations, subscriber
 
 PHONE = "+14155550123"  # San Francisco: America/Los_Angeles
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from service.engine import Reply
 from service.models import FollowUpTask
 
-from .conftest import enrollment, subscriber
+from tests.support.clinics import enrollment, subscriber
 
 PHONE = "+14155550123"
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from service.clinics.stats import dashboard
 from service.models import ConsentEvent, EnrollmentMessage, FollowUpTask, OutboundMessage
 
-from .conftest import enrollment, mark_sent, queue_rows, send_confirmations
+from tests.support.clinics import enrollment, mark_sent, queue_rows, send_confirmations
 
 PHONE = "+14155550123"
 

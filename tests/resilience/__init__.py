@@ -68,7 +68,7 @@ e) The same inbound message delivered twice
    tests/channels/test_sms_webhook.py: test_repeated_delivery_changes_nothing_and_gets_the_same_reply
    and test_repeated_stop_delivery_records_one_opt_out.
    tests/channels/test_sms_concurrency.py::test_same_message_delivered_concurrently_is_handled_once.
-   tests/channels/test_voice_calls.py::test_press_9_queues_the_sms_wording_once_and_records_consent.
+   tests/calls/test_voice_calls.py::test_press_9_queues_the_sms_wording_once_and_records_consent.
    tests/trials/test_sms.py::test_a_repeated_delivery_gets_the_same_answer.
    After a failure: (a) above.
    Gaps filled in test_redelivery.py: a late redelivery after the conversation moved on; a late

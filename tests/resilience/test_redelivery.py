@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from service.models import ConsentEvent, InboundMessage, OutboundMessage, Subscriber
-from tests.clinics.conftest import api_for, make_clinic, queue_rows  # noqa: F401
+from tests.support.clinics import queue_rows
 from tests.support.twilio import new_sid
 
 PHONE = "+14155550133"

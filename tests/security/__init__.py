@@ -5,7 +5,7 @@
    removed parameter, query string changed, JSON body, http behind an https proxy (the
    PUBLIC_BASE_URL signature validates, the http one does not): all 403 and no row changed;
    valid requests are never 403. -> test_signatures.py
-   (earlier per-route checks: tests/channels/test_sms_bad_input.py, test_voice_calls.py,
+   (earlier per-route checks: tests/channels/test_sms_bad_input.py, tests/calls/test_voice_calls.py,
    tests/trials/test_voice.py)
 2. Portal and API authorisation, routes from url_map -> test_access.py: anonymous portal
    requests go to the login page, API requests without a valid token get 401 JSON (seven bad
@@ -17,10 +17,10 @@
    while locked; production cookies Secure, HttpOnly, SameSite.
    Cross-clinic ids and tokens on every route -> tests/clinics/test_clinic_scoping.py (its
    test_every_route_is_covered fails for a new /portal or /api/v1 route); sign-in basics ->
-   tests/clinics/test_portal.py.
+   tests/portal/test_portal.py.
 3. API fuzzed by schemathesis from /api/v1/openapi.json, derandomized, no example database,
    25 examples per operation, explicit checks (no 5xx, status, content type, headers and
-   response schema as documented, invalid input refused) -> tests/clinics/test_openapi.py
+   response schema as documented, invalid input refused) -> tests/api/test_openapi.py
 4. Webhook parameters fuzzed by hypothesis, derandomized and bounded: /twilio/sms ->
    tests/channels/test_sms_fuzz.py; every /twilio/voice* step (trials steps included, with
    arbitrary query strings), a whole call pressing or saying anything, /twilio/status (arbitrary

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from service.clinics import accounts
 from service.config import ConfigError, load_settings
 from service.models import ApiToken, FollowUpTask, LoginAttempt
-from tests.clinics.conftest import PASSWORD, Portal, api_for, csrf_token, make_clinic, portal_for  # noqa: F401
+from tests.support.clinics import PASSWORD, Portal, csrf_token
 
 from .conftest import routes
 
@@ -167,7 +167,7 @@ WRONG_TOKENS = {"missing": None, "empty": "", "garbage": "IjEyMyI.garbage.token"
 
 def portal_posts(app) -> list[str]:
     # Review decisions are a reviewer's, not a clinic account's: their CSRF check is tested with a
-    # reviewer in tests/clinics/test_review_portal.py.
+    # reviewer in tests/portal/test_review_portal.py.
     return [rule for rule, method in routes(app, "/portal")
             if method == "POST" and rule != "/portal/login" and not rule.startswith("/portal/review/")]
 

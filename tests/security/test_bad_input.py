@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.models import Enrollment
-from tests.clinics.conftest import api_for, csrf_token, make_clinic, portal_for  # noqa: F401 - fixtures
+from tests.support.clinics import csrf_token
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -7,8 +7,6 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.clinics.conftest import make_clinic, portal_for  # noqa: F401
-
 from .conftest import routes
 
 

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from service.logs import JsonFormatter, RequestIdFilter, TextFormatter
 from service.models import OutboundMessage
-from tests.clinics.conftest import api_for, make_clinic  # noqa: F401
 from tests.fake_twilio.server import server_error
 from tests.support.outbound import app, drain, fake, worker_config  # noqa: F401
 from tests.support.voice_caller import Call
@@ -70,7 +69,7 @@ def a_day_on_the_line(app, fake, clock, twilio, make_clinic, api_for, monkeypatc
     twilio.sms(BODIES[2], from_=PATIENT)
     drain(app)
     # A webhook that fails: its exception is logged with a traceback.
-    monkeypatch.setattr("service.channels.sms.handle_sms", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("service.channels.sms.answer_sms", lambda *a, **k: 1 / 0)
     twilio.sms(BODIES[3], from_=TEXTER)
     with app.extensions["db_sessionmaker"]() as sess:
         return list(sess.scalars(sa.select(OutboundMessage.body)))

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from service.clinics.accounts import MAX_PASSWORD, AccountError, check_password
-from tests.clinics.conftest import PASSWORD, Portal, make_clinic  # noqa: F401 - fixture
+from tests.support.clinics import PASSWORD, Portal
 
 WEAK = ["aaaaaaaaaaaa", "Password123!", "123456789012", "qwertyuiopasdf", "nurse@north.example",
         "northnorthnorth", "iloveyou1234"]

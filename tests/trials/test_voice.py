@@ -1,6 +1,6 @@
 """The trials ZIP search on a call: signed, parsed TwiML, press 9 queues the list.
 
-The search is part of the one call flow (service/channels/voice_flow.py): its <Gather>s post to
+The search is part of the one call flow (service/calls/flow.py): its <Gather>s post to
 /twilio/voice/input and /silence like every other step. /twilio/voice/trials/zip and /result, its
 former pages, still work for TwiML Twilio fetched before (they put the call where the page was).
 """
@@ -29,7 +29,7 @@ def call_params(from_=CALLER, call_sid=None, **extra) -> dict:
     params = {"CallSid": call_sid or f"CA{next(_calls):032x}", "AccountSid": ACCOUNT_SID, "From": from_,
               "To": PROGRAM_NUMBER, "CallStatus": "in-progress", "Direction": "inbound",
               "ApiVersion": "2010-04-01", "Caller": from_, "Called": PROGRAM_NUMBER,
-              "StirVerstat": "TN-Validation-Passed-A"}  # an attested caller ID (service/handoff.py)
+              "StirVerstat": "TN-Validation-Passed-A"}  # an attested caller ID (service/calls/handoff.py)
     params.update(extra)
     return params
 
@@ -50,7 +50,7 @@ def test_zip_prompt_gathers_five_digits(twilio, app):
     root = post(twilio, ZIP_PATH, call_sid=call_sid)
     gather = root.find("Gather")
     assert gather.get("numDigits") == "5" and gather.get("input") == "dtmf" and gather.get("timeout") == "10"
-    # Each URL names the call's next step (service/channels/call_log.py): no step here is step 0.
+    # Each URL names the call's next step (service/channels/voice.py `with_step`): no step here is step 0.
     assert gather.get("action") == f"{INPUT_PATH}?step=1"
     assert says(gather) == ["To find clinical trials near you, enter your five-digit ZIP code now."]
     assert gather.find("Say").get("language") == "en-US"

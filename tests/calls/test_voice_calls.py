@@ -70,7 +70,7 @@ def test_new_caller_hears_each_language_in_its_own_voice(app, twilio):
     assert [(h.text, h.voice) for h in heard[1 + len(shown):]] == [
         (said(app, locale, "voice_lang_option", key=9), VOICES[locale].voice) for locale in following]
     # Keypad only (the options are in several languages); one key; # is a key, not "done". The
-    # next request is the call's step 1 (service/channels/call_log.py).
+    # next request is the call's step 1 (service/calls/log.py).
     gather = call.gather
     assert gather.attrib == {"action": "/twilio/voice/input?step=1", "method": "POST", "input": "dtmf",
                              "numDigits": "1", "timeout": "6", "finishOnKey": ""}
@@ -452,7 +452,8 @@ def test_a_calls_row_is_made_once_with_its_defaults_and_says_who_made_it(app, cl
     """lock_call inserts with ON CONFLICT DO NOTHING (no SAVEPOINT): the first request makes the
     row, a later or racing one finds it and is told it did not make it."""
     from service import db
-    from service.channels.voice_flow import _INSERT_CALL_ONCE, LANG, lock_call
+    from service.call_sessions import _INSERT_CALL_ONCE, lock_call
+    from service.calls.flow import LANG
 
     with app.app_context():
         with db.transaction() as sess:

@@ -22,10 +22,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .content.voice import MAX_TEXTS_PER_CALL
-from .conversation import Line, lock_subscriber, record_consent
-from .models import CallSession, ConsentEvent, Enrollment, OutboundMessage, Subscriber
-from .outbound import enqueue
+from ..content.voice import MAX_TEXTS_PER_CALL
+from ..conversation import Line, lock_subscriber, record_consent
+from ..models import CallSession, ConsentEvent, Enrollment, OutboundMessage, Subscriber
+from ..outbound import enqueue
 
 # What the caller hears back: a string name in messages/strings.toml.
 TEXTED = "voice_texted"

@@ -12,7 +12,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from .test_clinic_scoping import clinic_routes
+from tests.clinics.test_clinic_scoping import clinic_routes
 
 
 def openapi_paths(client) -> set[tuple[str, str]]:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from service.models import AuditLog, Enrollment, FollowUpTask, LoginAttempt, OutboundMessage
 
-from .conftest import PASSWORD, Portal, csrf_token, enrollment, mark_sent, queue_rows
+from tests.support.clinics import PASSWORD, Portal, csrf_token, enrollment, mark_sent, queue_rows
 
 PHONE = "+14155550123"
 

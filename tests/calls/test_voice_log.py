@@ -1,4 +1,4 @@
-"""Calls in the message log (service/channels/call_log.py): each topic heard and each red flag said
+"""Calls in the message log (service/calls/log.py): each topic heard and each red flag said
 is an inbound_messages row with channel "voice", written once per CallSid and step."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from service.channels.call_log import step_of, step_sid, with_step
+from service.calls.log import step_sid
+from service.channels.voice import step_of, with_step
 from service.models import ConsentEvent, InboundMessage, Subscriber
 from tests.support.voice_caller import Call
 from tests.support.voice_caller import choose_language as pick_language
@@ -147,7 +148,7 @@ def test_a_flood_of_calls_does_not_hold_back_text_replies(app, twilio, db):
 
 
 def test_a_failing_log_write_is_still_an_apology_not_a_500(app, twilio, db, monkeypatch):
-    import service.channels.voice_flow as flow
+    import service.calls.flow as flow
 
     call = new_call(twilio, app, "en")
 

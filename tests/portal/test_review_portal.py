@@ -11,7 +11,7 @@ from service import db as dbmod
 from service.clinics.accounts import create_staff
 from service.models import AuditLog, ContentReview, StaffUser
 
-from .conftest import PASSWORD, Portal, csrf_token
+from tests.support.clinics import PASSWORD, Portal, csrf_token
 
 REVIEWER = "dr.ruiz@program.example"
 KEY = "topic.cdk46.what.text"

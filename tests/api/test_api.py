@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from service.models import ApiToken, AuditLog, Enrollment, OutboundMessage
 
-from .conftest import queue_rows
+from tests.support.clinics import queue_rows
 
 PHONE = "+14155550123"
 

@@ -5,20 +5,19 @@ Texts are logged by the SMS webhook (service/conversation.py); this writes the s
 history count calls too. Checks that are about texts (the flood limit, auto-responder loops) read
 channel "sms" only; SMS redelivery looks up a MessageSid, which no "CallSid:step" can equal.
 
-Steps: every request of a call carries its number in the URL (`?step=N`); the TwiML answering
-step N links every following request to step N+1. Twilio retries a request with the very same
-URL, so "CallSid:N" names one request of one call: a retry finds its row stored and writes
-nothing. A request without a step (the call's first, or TwiML cached from before steps) is step 0.
+Steps: every request of a call carries its number in the URL (`?step=N`, read and written by
+service/channels/voice.py); the TwiML answering step N links every following request to step N+1.
+Twilio retries a request with the very same URL, so "CallSid:N" names one request of one call: a
+retry finds its row stored and writes nothing. A request without a step (the call's first, or TwiML
+cached from before steps) is step 0.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import datetime
-from typing import Iterable, Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -29,24 +28,9 @@ from ..db import insert_once
 from ..engine import RedFlag
 from ..models import InboundMessage, Subscriber
 
-STEP = "step"  # the query parameter
-_STEP_VALUE = re.compile(r"[0-9]{1,6}")  # more steps than a call (at most 24 hours) can take
 SID_LENGTH = 64  # inbound_messages.sid
 _INSERT_ONCE = insert_once(InboundMessage, "sid")  # per dialect
 _STATUS = sa.select(Subscriber.status).where(Subscriber.id == sa.bindparam("id"))
-
-
-def step_of(args: Mapping[str, str]) -> int:
-    """The step number of this request (0 when absent or not ours)."""
-    raw = args.get(STEP, "")
-    return int(raw) if _STEP_VALUE.fullmatch(raw) else 0
-
-
-def with_step(url: str, step: int) -> str:
-    """`url` with its step parameter set to `step` (other parameters kept, in order)."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != STEP]
-    return urlunsplit(parts._replace(query=urlencode([*query, (STEP, str(step))])))
 
 
 def step_sid(call_sid: str, step: int) -> str:
@@ -83,5 +67,3 @@ def record_step(sess: Session, *, call_sid: str, step: int, phone: str | None, l
         # (once: a retried request wrote nothing above).
         status = sess.scalar(_STATUS, {"id": subscriber_id})
         clinic_inbound.red_flag(sess, subscriber_id, status, red_flag, said, now, note)
-
-

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from service.models import Enrollment
 from service.portal import csv_import
-from tests.clinics.test_portal import html_of
+from tests.portal.test_portal import html_of
 
 IMPORT = "/portal/enrollments/import"
 

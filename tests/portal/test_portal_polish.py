@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from service.models import AuditLog, Clinic, Enrollment
-from tests.clinics.test_portal import PHONE, html_of
+from tests.portal.test_portal import PHONE, html_of
 
-from .conftest import enrollment
+from tests.support.clinics import enrollment
 
 
 def test_times_in_the_clinic_zone_and_the_patients_where_it_differs(make_clinic, portal_for, api_for, twilio, clock):

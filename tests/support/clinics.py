@@ -1,13 +1,15 @@
-"""Clinic fixtures: clinics with staff and tokens, a signed-in portal client, an API client."""
+"""Clinics for tests: clinics with staff and tokens, a signed-in portal client, an API client, and
+what a test reads of an enrollment's queue. The fixtures `make_clinic`, `portal_for` and `api_for`
+(tests/conftest.py) are built from these, for tests/clinics, tests/api, tests/portal and the rest."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-import pytest
 import sqlalchemy as sa
 
+from service import db as service_db
 from service.clinics.accounts import create_staff, create_token
 from service.models import Clinic, Enrollment, EnrollmentMessage, OutboundMessage, Subscriber
 
@@ -29,24 +31,17 @@ class ClinicAccess:
     token: str
 
 
-@pytest.fixture
-def make_clinic(app):
-    """make_clinic("North") -> ClinicAccess with a clinic-admin account and an API token."""
-
-    def make(name: str, role: str = "clinic_admin", tz: str = "America/New_York") -> ClinicAccess:
-        with app.app_context():
-            from service import db
-
-            with db.transaction() as sess:
-                clinic = Clinic(name=name, timezone=tz)
-                sess.add(clinic)
-                sess.flush()
-                email = f"{role}@{name.lower().replace(' ', '-')}.example"
-                create_staff(sess, clinic, email, PASSWORD, role)
-                _, token = create_token(sess, clinic, "tests")
-                return ClinicAccess(clinic.id, name, email, token)
-
-    return make
+def new_clinic(app, name: str, role: str = "clinic_admin", tz: str = "America/New_York") -> ClinicAccess:
+    """A clinic named `name` with one staff account (`role`) and an API token."""
+    with app.app_context():
+        with service_db.transaction() as sess:
+            clinic = Clinic(name=name, timezone=tz)
+            sess.add(clinic)
+            sess.flush()
+            email = f"{role}@{name.lower().replace(' ', '-')}.example"
+            create_staff(sess, clinic, email, PASSWORD, role)
+            _, token = create_token(sess, clinic, "tests")
+            return ClinicAccess(clinic.id, name, email, token)
 
 
 class Portal:
@@ -72,15 +67,12 @@ class Portal:
         return self.client.post(action or form_path, data=payload, **kw)
 
 
-@pytest.fixture
-def portal_for(app):
-    def make(access: ClinicAccess) -> Portal:
-        portal = Portal(app.test_client(), access.email)
-        resp = portal.login()
-        assert resp.status_code == 302, resp.get_data(as_text=True)
-        return portal
-
-    return make
+def signed_in(app, access: ClinicAccess) -> Portal:
+    """A portal client signed in as the clinic's staff account."""
+    portal = Portal(app.test_client(), access.email)
+    resp = portal.login()
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    return portal
 
 
 class Api:
@@ -104,11 +96,6 @@ class Api:
         if sent and resp.status_code == 201:
             send_confirmations(self.client.application, resp.get_json()["id"])
         return resp
-
-
-@pytest.fixture
-def api_for(app):
-    return lambda access: Api(app.test_client(), access.token)
 
 
 def queue_rows(db, phone: str | None = None, enrollment_id: int | None = None) -> list[tuple[str, OutboundMessage]]:
@@ -135,9 +122,7 @@ def subscriber(db, phone: str) -> Subscriber:
 def mark_sent(app, message_ids: list[int], when) -> None:
     """What the worker does after Twilio accepted a text (the worker is tested on its own)."""
     with app.app_context():
-        from service import db
-
-        with db.transaction() as sess:
+        with service_db.transaction() as sess:
             sess.execute(sa.update(OutboundMessage).where(OutboundMessage.id.in_(message_ids))
                          .values(status="sent", sent_at=when, twilio_sid=None))
 
@@ -146,9 +131,7 @@ def send_confirmations(app, enrollment_id: int | None = None) -> list[int]:
     """Mark queued confirmations sent (of one enrollment, or all), at the app clock's now: what
     the worker does with a confirmation, which is due at once. Returns the enrollment ids."""
     with app.app_context():
-        from service import db
-
-        with db.transaction() as sess:
+        with service_db.transaction() as sess:
             query = (sa.select(EnrollmentMessage.enrollment_id, OutboundMessage)
                      .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
                      .where(EnrollmentMessage.step == "confirm", OutboundMessage.status == "queued"))

@@ -3,11 +3,13 @@
 The menus are the SMS menus: keys become the same messages an SMS would carry ("2", "MORE",
 "MENU") and walk the same pure engine (service.engine.converse). Only what has no SMS meaning is
 handled here: the language menu, repeat (*), goodbye (#), "press 9 to get this by text"
-(service/handoff.py, for topics and trial lists alike), retries after silence or a wrong key, and
+(service/calls/handoff.py, for topics and trial lists alike), retries after silence or a wrong key, and
 the trials ZIP search: two more places in the call (`zip`: typing a ZIP code; `zip_heard`: its
 trials heard, 9 texts the list, 1 asks for another ZIP, 0 goes to the main menu).
 
-Everything runs inside the caller's transaction; nothing here knows about HTTP or TwiML.
+The voice webhook (service/channels/voice.py) reads each request into one of the events below
+(Started, Gathered, Silence, TrialsLink); service/calls/steps.py takes it in the request's one
+transaction, and VoiceLine.take() answers it with an Outcome. Nothing here knows about HTTP or TwiML.
 """
 
 from __future__ import annotations
@@ -26,17 +28,16 @@ from ..content.voice import (KEY_END, KEY_LANG, KEY_MENU, KEY_MORE_LANGS, KEY_NE
                              VoiceRenderer, language_page)
 from ..clinics import inbound as clinic_inbound
 from ..conversation import Line
-from ..db import insert_once
 from ..engine import Facts, RedFlag, State, TopicViewed, converse
 from ..engine import conversation as engine_states
 from ..engine import keywords as kw
-from ..handoff import UNVERIFIED_NOTE, clinic_patient, hand_off
 from ..models import CallSession, Subscriber
 from ..reviews import take_notice
 from ..subscribers import lock_subscriber
 from ..trials.geo import zip_place
 from ..trials.search import rounded_miles
-from .call_log import record_step
+from .handoff import UNVERIFIED_NOTE, clinic_patient, hand_off
+from .log import record_step
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ TRIALS_TOPIC = "trials"
 
 @dataclass(frozen=True)
 class Noted:
-    """What a step puts in the message log (service/channels/call_log.py)."""
+    """What a step puts in the message log (service/calls/log.py)."""
 
     topic: str | None = None  # a topic's list or one of its parts was heard
     red_flag: RedFlag | None = None  # a red flag was said
@@ -63,17 +64,49 @@ class Noted:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What to do with the caller now: say lines, then wait for keys, hang up, or go elsewhere."""
+    """What to do with the caller now: say lines, then wait for keys or hang up."""
 
     lines: tuple[Utterance, ...]
-    then: str = "gather"  # gather | hangup | redirect
-    redirect: str | None = None
+    then: str = "gather"  # gather | hangup
     speech: str | None = None  # <Gather language> when speech input is on
     hints: tuple[str, ...] = ()
     noted: Noted | None = None
     before: tuple[Utterance, ...] = ()  # said before the <Gather> (a key does not cut them short)
     digits: int = 1  # <Gather numDigits>
     timeout: int | None = None  # <Gather timeout>; None: the line's usual
+
+
+# --- what a request of the call brings ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Started:
+    """The call starts (or comes back to the main menu from TwiML cached earlier)."""
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """What a <Gather> heard: keys, or the words said when no key was pressed."""
+
+    digits: str = ""
+    speech: str = ""
+
+
+@dataclass(frozen=True)
+class Silence:
+    """A <Gather> heard nothing."""
+
+
+@dataclass(frozen=True)
+class TrialsLink:
+    """A request to the trials search's former URLs (see VoiceLine.trials_link)."""
+
+    locale: str | None
+    zip_code: str | None = None
+    again: bool = False
+    digits: str | None = None
+
+
+CallEvent = Started | Gathered | Silence | TrialsLink
 
 
 class VoiceLine:
@@ -94,8 +127,20 @@ class VoiceLine:
 
     # --- webhook entry points ---------------------------------------------------------------
 
-    # Each takes the call's row as lock_call() returned it (the webhook locks it first, to answer
-    # a retried request from it), and whether this request created it.
+    # Each takes the call's row as service/call_sessions.py lock_call() returned it (locked first,
+    # by service/calls/steps.py, to answer a retried request from it), and whether this request
+    # created it.
+
+    def take(self, sess: Session, call: CallSession, created: bool, event: CallEvent, now: datetime,
+             step: int) -> Outcome:
+        """The answer to one request of the call: `event` is what it brought; `step` its number."""
+        if isinstance(event, Gathered):
+            return self.gathered(sess, call, created, event.digits, event.speech, now, step)
+        if isinstance(event, Silence):
+            return self.silence(sess, call, created, now)
+        if isinstance(event, TrialsLink):
+            return self.trials_link(sess, call, event.locale, event.zip_code, event.again, event.digits, now, step)
+        return self.start(sess, call, created)
 
     def start(self, sess: Session, call: CallSession, created: bool) -> Outcome:
         return self._begin(sess, call, created)
@@ -500,24 +545,6 @@ def state_of(call: CallSession) -> State:
 
 _STORED_LOCALE = sa.select(Subscriber.locale).where(Subscriber.phone == sa.bindparam("phone"))  # built once
 _STORED_ROW = sa.select(Subscriber.id, Subscriber.locale, Subscriber.status).where(Subscriber.phone == sa.bindparam("phone"))
-_CALL_FOR_UPDATE = sa.select(CallSession).where(CallSession.call_sid == sa.bindparam("sid")).with_for_update()
-
-
-# A call's first request makes its row without a SAVEPOINT (which cost about an eighth of a call's
-# start); a concurrent duplicate start inserts nothing and reads the row the other made.
-_INSERT_CALL_ONCE = insert_once(CallSession, "call_sid")  # per dialect
-
-
-def lock_call(sess: Session, call_sid: str, phone: str | None, now: datetime) -> tuple[CallSession, bool]:
-    """The call's row, created on first sight, locked until the transaction ends; and whether this
-    request created it."""
-    call = sess.scalars(_CALL_FOR_UPDATE, {"sid": call_sid}).one_or_none()
-    if call is not None:
-        return call, False
-    conn = sess.connection()
-    inserted = conn.execute(_INSERT_CALL_ONCE[conn.dialect.name], {
-        "call_sid": call_sid, "phone": phone, "node": LANG, "started_at": now, "last_seen_at": now}).first()
-    return sess.scalars(_CALL_FOR_UPDATE, {"sid": call_sid}).one(), inserted is not None
 
 
 def offered_locales(renderer: VoiceRenderer, prompts: RecordedPrompts, enabled: list[str]) -> list[str]:

@@ -2,7 +2,7 @@
 
 Proof is Twilio's full attestation (StirVerstat TN-Validation-Passed-A) or an earlier opt-in by
 text. Otherwise one text asks the number to reply YES, and what the call asked for is held until
-then (service/handoff.py, service/outbound.py).
+then (service/calls/handoff.py, service/outbound.py).
 """
 
 from __future__ import annotations
