@@ -1,25 +1,22 @@
 """POST /twilio/sms: Twilio's inbound-message webhook.
 
 Reads Twilio's form, makes the one call into the service (conversation.answer_sms: the text handled
-in one transaction) and answers its texts as TwiML; if that fails, the answer without a database
-(spool.answer_offline), never a 500.
+in one transaction) and answers its texts as TwiML; if that fails, the shared guard
+(channels/webhook.py) answers without a database (spool.answer_offline), never a 500.
 """
 
 from __future__ import annotations
 
-import logging
 from xml.sax.saxutils import escape  # &, < and >: what ElementTree escapes in element text
 
 from flask import Blueprint, Response, abort, current_app, request
 
 from ..conversation import answer_sms
 from ..spool import answer_offline
-from ..phones import InvalidPhone, mask, to_e164
-from ..metrics import webhook_fallback
-from .signature import twilio_signed
+from ..phones import InvalidPhone, to_e164
+from .webhook import twilio_webhook
 
 bp = Blueprint("sms", __name__)
-log = logging.getLogger(__name__)
 
 
 def twiml(texts: list[str]) -> Response:
@@ -41,11 +38,8 @@ def messaging_twiml(texts: list[str]) -> str:
     return "".join(parts)
 
 
-@bp.post("/twilio/sms")
-@twilio_signed
-def inbound_sms():
-    if request.mimetype != "application/x-www-form-urlencoded":
-        abort(400, "expected a form-encoded Twilio webhook")
+def _fields() -> tuple[str, str, str, str | None]:
+    """(MessageSid, From as E.164, Body, OptOutType); a clear 400 when Twilio's own fields are missing."""
     form = request.form
     sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid")
     if not sid or not form.get("From"):
@@ -54,15 +48,19 @@ def inbound_sms():
         phone = to_e164(form["From"], current_app.config["DEFAULT_REGION"])
     except InvalidPhone:
         abort(400, "From is not a phone number")
-    body = form.get("Body", "")
+    return sid, phone, form.get("Body", ""), form.get("OptOutType")
 
-    opt_out_type = form.get("OptOutType")
-    clock = current_app.extensions["clock"]
-    try:
-        texts = answer_sms(current_app.extensions["line"], sid=sid, phone=phone, body=body, clock=clock,
-                           opt_out_type=opt_out_type)
-    except Exception:
-        log.exception("sms webhook failed for %s (sid %s)", mask(phone), sid, extra=webhook_fallback())
-        texts = answer_offline(current_app._get_current_object(), sid=sid, phone=phone, body=body,
-                               opt_out_type=opt_out_type, now=clock())
-    return twiml(texts)
+
+def _answer_offline() -> Response:
+    """The answer when the service failed: what can be said without the database (spool.py)."""
+    sid, phone, body, opt_out_type = _fields()
+    return twiml(answer_offline(current_app._get_current_object(), sid=sid, phone=phone, body=body,
+                                opt_out_type=opt_out_type, now=current_app.extensions["clock"]()))
+
+
+@bp.post("/twilio/sms")
+@twilio_webhook(on_failure=_answer_offline)
+def inbound_sms():
+    sid, phone, body, opt_out_type = _fields()
+    return twiml(answer_sms(current_app.extensions["line"], sid=sid, phone=phone, body=body,
+                            clock=current_app.extensions["clock"], opt_out_type=opt_out_type))

@@ -13,8 +13,7 @@ import logging
 from flask import Blueprint, Response, abort, current_app, request
 
 from ..messaging.delivery import callback_received
-from ..metrics import webhook_fallback
-from .signature import twilio_signed
+from .webhook import twilio_webhook
 
 bp = Blueprint("status", __name__)
 log = logging.getLogger(__name__)
@@ -25,24 +24,21 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 12 else None
 
 
+def _no_content() -> Response:
+    return Response(status=204)
+
+
 @bp.post("/twilio/status")
-@twilio_signed
+@twilio_webhook(on_failure=_no_content)  # never a 5xx: Twilio can do nothing better with an error
 def message_status():
-    if request.mimetype != "application/x-www-form-urlencoded":
-        abort(400, "expected a form-encoded Twilio callback")
     form = request.form
     sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
     status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
     if not sid or len(sid) > 64 or not status:
         abort(400, "MessageSid and MessageStatus are required")
     error_code = (form.get("ErrorCode") or "").strip()[:16] or None
-    try:
-        outcome = callback_received(sid=sid, twilio_status=status, error_code=error_code, message_id=_int_arg("o"),
-                                    attempt=_int_arg("a"), clock=current_app.extensions["clock"])
-    except Exception:
-        # Never a 5xx from a webhook (a house rule); the log line is what an operator needs.
-        log.exception("status callback for %s (%s) failed", sid, status, extra=webhook_fallback())
-        return Response(status=204)
+    outcome = callback_received(sid=sid, twilio_status=status, error_code=error_code, message_id=_int_arg("o"),
+                                attempt=_int_arg("a"), clock=current_app.extensions["clock"])
     if outcome == "unknown":
         log.warning("status callback for unknown message %s (%s)", sid, status)
-    return Response(status=204)
+    return _no_content()

@@ -10,7 +10,8 @@
 
 The call itself is service/calls/ (flow.py: what keys and words mean; steps.py: one request in one
 transaction, a retried step answered again). This module only translates: every route shares one
-guard (_run: signature, form, the request read into a CallRequest, any failure a spoken apology),
+guard (channels/webhook.py: size, signature, form; any failure the spoken apology below), and _run
+reads the request into a CallRequest,
 and an Outcome becomes <Say>/<Play> inside <Gather>, then <Redirect> or <Hangup/>. Every URL it
 links to carries the next step number (`?step=N`), so the call can tell a retried request from the
 caller's next one (service/calls/log.py).
@@ -18,7 +19,6 @@ caller's next one (service/calls/log.py).
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 from typing import Mapping
@@ -31,12 +31,10 @@ from twilio.twiml.voice_response import VoiceResponse
 from ..calls import (FULL_ATTESTATION, CallEvent, CallRequest, Gathered, Outcome, Silence, Started, TrialsLink,
                      VoiceLine, answer_call, locale_of_call)
 from ..content.voice import VOICES, RecordedPrompts, Utterance, VoiceRenderer
-from ..phones import InvalidPhone, mask, to_e164
-from ..metrics import webhook_fallback
-from .signature import twilio_signed
+from ..phones import InvalidPhone, to_e164
+from .webhook import twilio_webhook
 
 bp = Blueprint("voice", __name__, cli_group="voice")
-log = logging.getLogger(__name__)
 
 START_PATH = "/twilio/voice"
 INPUT_PATH = "/twilio/voice/input"
@@ -62,10 +60,8 @@ def _voice() -> VoiceLine:
     return current_app.extensions["voice"]
 
 
-def _parse() -> tuple[str, str, str | None]:
-    """(CallSid, From as sent, From as E.164 or None when withheld or not a number)."""
-    if request.mimetype != "application/x-www-form-urlencoded":
-        abort(400, "expected a form-encoded Twilio webhook")
+def _parse() -> tuple[str, str | None]:
+    """(CallSid, From as E.164 or None when withheld or not a number)."""
     call_sid, raw = request.form.get("CallSid", ""), request.form.get("From")
     if not call_sid or len(call_sid) > 64 or raw is None:
         abort(400, "CallSid and From are required")
@@ -73,51 +69,58 @@ def _parse() -> tuple[str, str, str | None]:
         phone = to_e164(raw, current_app.config["DEFAULT_REGION"])
     except InvalidPhone:
         phone = None  # a withheld or client: caller still hears the line; it just cannot get texts
-    return call_sid, raw, phone
+    return call_sid, phone
 
 
 def _run(event: CallEvent) -> Response:
-    """Answer one request of the call (service/calls/steps.py); never 500 (Twilio would say
-    "application error" and hang up): a spoken apology in the caller's language, then <Hangup/>."""
-    call_sid, raw, phone = _parse()
+    """Answer one request of the call (service/calls/steps.py)."""
+    call_sid, phone = _parse()
     voice = _voice()
     step = step_of(request.args)
     call = CallRequest(call_sid, phone, step, request.form.get("StirVerstat") == FULL_ATTESTATION, event)
-    try:
-        reply = answer_call(voice, call, current_app.extensions["clock"],
-                            lambda outcome: twiml_text(outcome, voice.prompts, step + 1))
-    except Exception:
-        log.exception("voice webhook failed for %s (call %s)", mask(phone or raw), call_sid, extra=webhook_fallback())
-        reply = twiml_text(voice.apology(locale_of_call(call_sid)), voice.prompts, step + 1)
+    reply = answer_call(voice, call, current_app.extensions["clock"],
+                        lambda outcome: twiml_text(outcome, voice.prompts, step + 1))
     return Response(reply, status=200, mimetype="application/xml")
 
 
+def _apology() -> Response:
+    """Never a 500 (Twilio would say "application error" and hang up): a spoken apology in the
+    caller's language, then <Hangup/>."""
+    voice = _voice()
+    locale = locale_of_call(request.form.get("CallSid", "")[:64])
+    reply = twiml_text(voice.apology(locale), voice.prompts, step_of(request.args) + 1)
+    return Response(reply, status=200, mimetype="application/xml")
+
+
+call_webhook = twilio_webhook(on_failure=_apology)
+
+
 @bp.post(START_PATH)
-@twilio_signed
+@call_webhook
 def call_started():
     return _run(Started())
 
 
 @bp.post(INPUT_PATH)
-@twilio_signed
+@call_webhook
 def call_input():
     return _run(Gathered(request.form.get("Digits", ""), request.form.get("SpeechResult", "")[:300]))
 
 
 @bp.post(SILENCE_PATH)
-@twilio_signed
+@call_webhook
 def call_silence():
     return _run(Silence())
 
 
 @bp.post(TRIALS_ZIP_PATH)
-@twilio_signed
+@call_webhook
 def trials_zip():
     return _run(TrialsLink(request.args.get("locale"), again=request.args.get("attempt") == "2"))
 
 
 @bp.post(TRIALS_RESULT_PATH)
-@twilio_signed
+@call_webhook
 def trials_result():
     return _run(TrialsLink(request.args.get("locale"), request.args.get("zip"), digits=request.form.get("Digits", "")))
 
