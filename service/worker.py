@@ -36,6 +36,7 @@ from .messaging.window import next_send_time, window_from, window_from_hours, zo
 from .models import Clinic, Enrollment, EnrollmentMessage, OutboundAttempt, OutboundMessage, Subscriber
 from .phones import mask
 from .spool import replay
+from .statuses import ENDED_EARLY, UNDELIVERED_MESSAGES, SubscriberStatus
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,7 @@ RETRY_CAP = timedelta(hours=1)
 ERROR_BACKOFF_CAP = 60.0  # seconds between passes while the database (or anything) keeps failing
 IN_DOUBT = ("pending", "unknown")
 # A clinic stopped the series (or it expired) while the text was claimed: cancel_queued only
-# reaches queued rows, so the worker checks again before the call.
-ENDED = frozenset({"stopped", "expired", "failed"})
+# reaches queued rows, so the worker checks again before the call (statuses.ENDED_EARLY).
 
 
 @dataclass
@@ -189,7 +189,7 @@ class Worker:
             for row in rows:
                 if row.last_outcome in IN_DOUBT and self._reconcile(sess, row, token, taken, now):
                     continue
-                if row.consent == "opted_out" or row.enrollment_ended:
+                if row.consent == SubscriberStatus.OPTED_OUT or row.enrollment_ended:
                     self._finish(sess, row.id, token, status="cancelled")
                     self.stats.cancelled += 1
                     continue
@@ -226,7 +226,7 @@ class Worker:
         return [_Row(id=r[0], phone=r[1], body=r[2], subscriber_id=r[3], attempts=r[4], source=r[5],
                      zone=r[6] or r[7], consent=r[8],
                      clinic_window=(r[9], r[10]) if r[9] is not None else None,
-                     last_outcome=r[11], last_started=r[12], enrollment_ended=r[13] in ENDED)
+                     last_outcome=r[11], last_started=r[12], enrollment_ended=r[13] in ENDED_EARLY)
                 for r in result]
 
     def _sids_in_use(self, sess, rows: list[_Row]) -> set[str]:
@@ -252,7 +252,7 @@ class Worker:
         sess.execute(attempt.values(outcome="found", twilio_sid=match.sid, finished_at=now))
         msg = sess.get(OutboundMessage, row.id, with_for_update=True)
         accepted(msg, match.sid, match.status, now)
-        if msg.status in ("failed", "undelivered") and match.error_code:
+        if msg.status in UNDELIVERED_MESSAGES and match.error_code:
             msg.error_code = match.error_code
         self._clear_lease(msg, token)
         self.stats.reconciled += 1
@@ -321,10 +321,10 @@ class Worker:
             # does the clinic stopping the enrollment.
             ended = (sa.select(EnrollmentMessage.message_id)
                      .join(Enrollment, Enrollment.id == EnrollmentMessage.enrollment_id)
-                     .where(EnrollmentMessage.message_id.in_(ids), Enrollment.status.in_(ENDED)))
+                     .where(EnrollmentMessage.message_id.in_(ids), Enrollment.status.in_(ENDED_EARLY)))
             stopped = list(sess.scalars(
                 sa.select(m.id).join(Subscriber, Subscriber.id == m.subscriber_id)
-                .where(m.id.in_(ids), sa.or_(Subscriber.status == "opted_out", m.id.in_(ended)))))
+                .where(m.id.in_(ids), sa.or_(Subscriber.status == SubscriberStatus.OPTED_OUT, m.id.in_(ended)))))
             for message_id in stopped:
                 self._finish(sess, message_id, token, status="cancelled")
                 self.stats.cancelled += 1

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from ..engine import Facts, RedFlag
 from ..engine import keywords as kw
 from ..models import Clinic, ConsentEvent, Enrollment, EnrollmentMessage, FollowUpTask, OutboundMessage, Subscriber
+from ..statuses import CONFIRMED_ENROLLMENTS, RECEIVED_MESSAGES, EnrollmentStatus, SubscriberStatus
 from .enroll import audit
 from .schedule import activate, clinic_label, confirmed_by_yes, queue, release_held
 from .series import load_series
 
 CHECKIN_ANSWERS = {1: ("checkin_fine", None), 2: ("checkin_side", "side_effects"), 3: ("checkin_call", "call_me")}
-SENT = ("sending", "sent", "delivered")
 
 
 def _activate(sess: Session, sub: Subscriber, enrollment: Enrollment, word: str, now: datetime, line) -> None:
@@ -85,9 +85,9 @@ _OPEN_CHECKINS = (
     sa.select(Enrollment)
     .join(EnrollmentMessage, EnrollmentMessage.enrollment_id == Enrollment.id)
     .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
-    .where(Enrollment.subscriber_id == sa.bindparam("sub"), Enrollment.status.in_(("active", "completed")),
+    .where(Enrollment.subscriber_id == sa.bindparam("sub"), Enrollment.status.in_(CONFIRMED_ENROLLMENTS),
            Enrollment.checkin_answer.is_(None), EnrollmentMessage.step == "common.checkin",
-           OutboundMessage.status.in_(SENT), _SENT_AT >= sa.bindparam("since"), _SENT_AT <= sa.bindparam("now"))
+           OutboundMessage.status.in_(RECEIVED_MESSAGES), _SENT_AT >= sa.bindparam("since"), _SENT_AT <= sa.bindparam("now"))
     .order_by(Enrollment.id.desc())
 )
 
@@ -120,9 +120,9 @@ def _red_flag_targets(sess: Session, subscriber_id: int, status: str | None) -> 
     """The enrollments whose clinic must hear of a red flag: each one the patient confirmed and
     is still in; after an opt-out (which stopped them), the ones it stopped: the clinic still
     cares for the patient though the line may no longer text them (medical.md section 6)."""
-    live = Enrollment.status == "active"
-    if status == "opted_out":
-        live = sa.or_(live, sa.and_(Enrollment.status == "stopped", Enrollment.ended_reason == "opted_out"))
+    live = Enrollment.status == EnrollmentStatus.ACTIVE
+    if status == SubscriberStatus.OPTED_OUT:
+        live = sa.or_(live, sa.and_(Enrollment.status == EnrollmentStatus.STOPPED, Enrollment.ended_reason == "opted_out"))
     return list(sess.scalars(sa.select(Enrollment).where(
         Enrollment.subscriber_id == subscriber_id, Enrollment.confirmed_at.is_not(None), live)
         .order_by(Enrollment.id)))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..db import is_postgres
 from ..models import OutboundMessage
+from ..statuses import PENDING_MESSAGES
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def claim(sess: Session, now: datetime, batch: int, lease: timedelta) -> Claim:
         sa.and_(m.status == "sending", m.lease_until < now),
     )
     # The status IN (...) repeats the partial index's predicate so the planner can use it.
-    query = (sa.select(m.id).where(m.status.in_(("queued", "sending")), due)
+    query = (sa.select(m.id).where(m.status.in_(PENDING_MESSAGES), due)
              .order_by(m.due_at, m.id).limit(batch))
     if is_postgres(sess):
         query = query.with_for_update(skip_locked=True)

@@ -10,6 +10,7 @@ from .. import db
 from ..clinics.lifecycle import sweep
 from ..clinics.stats import dashboard as clinic_dashboard
 from ..models import FollowUpTask
+from ..statuses import EnrollmentStatus
 from .blueprint import bp, clinic_id, now
 from .charts import bar_chart
 from .enrollments import _category_label, _language_name, _message_status_label
@@ -18,8 +19,9 @@ from .tasks import _red_flag_class_label, tasks_query
 
 RED_FLAG_ORDER = ["emergency", "crisis", "urgent"]
 
-STAGES = {"enrolled": N_("All enrollments"), "confirmed": N_("Confirmed (YES)"), "completed": N_("Completed"),
-          "opted_out": N_("Opted out"), "expired": N_("Expired, no YES")}
+# The funnel's stages (clinics.stats.dashboard): two are enrollment statuses.
+STAGES = {"enrolled": N_("All enrollments"), "confirmed": N_("Confirmed (YES)"), EnrollmentStatus.COMPLETED: N_("Completed"),
+          "opted_out": N_("Opted out"), EnrollmentStatus.EXPIRED: N_("Expired, no YES")}
 PERIODS = (30, 90)
 
 
