@@ -27,6 +27,7 @@ from .conversation import Line, lock_subscriber, record_consent
 from .models import CallSession, ConsentEvent, Enrollment, OutboundMessage, Subscriber
 from .outbound import enqueue
 from .statuses import LIVE_ENROLLMENTS, SubscriberStatus
+from .subscribers import SubscriberSnapshot
 
 # What the caller hears back: a string name in messages/strings.toml.
 TEXTED = "voice_texted"
@@ -82,17 +83,18 @@ def hand_off(sess: Session, line: Line, call: CallSession, *, what: str, source:
         sub.locale = locale  # texts from now on in the call's language (a new number's YES reply too)
     if not proven:
         # One text (per call) asks the number to confirm; what was asked for waits for its YES.
-        enqueue(sess, sub, line.renderer.render_text("voice_optin", locale),
+        enqueue(sess, SubscriberSnapshot.of(sub), line.renderer.render_text("voice_optin", locale),
                 dedupe_key=f"voice_optin:{call.call_sid}", source="voice_optin", now=now)
     elif sub.status == SubscriberStatus.NEW:
         # Pressing 9 on an attested call is the caller's own request for texts; the first text
         # says "not medical advice" and how to stop, as the first SMS reply does.
-        record_consent(sess, sub, "opt_in", "voice_request", f"9 {what}", now, channel="voice")
+        record_consent(sess, sub.id, "opt_in", "voice_request", f"9 {what}", now, channel="voice")
         sub.status = SubscriberStatus.ACTIVE
-        enqueue(sess, sub, line.renderer.render_text("welcome", locale),
+        enqueue(sess, SubscriberSnapshot.of(sub), line.renderer.render_text("welcome", locale),
                 dedupe_key=f"voice_handoff:{call.call_sid}:welcome", source=source, now=now)
+    to = SubscriberSnapshot.of(sub)
     for number, body in enumerate(bodies):
-        enqueue(sess, sub, body, dedupe_key=key if number == 0 else f"{key}:{number}", source=source,
+        enqueue(sess, to, body, dedupe_key=key if number == 0 else f"{key}:{number}", source=source,
                 now=now, topic=topic, held=not proven)
     if proven:
         if menu is not None:

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, UTCDateTime, utcnow
-from .statuses import LIVE_ENROLLMENTS, PENDING_MESSAGES, EnrollmentStatus, MessageStatus, SubscriberStatus, sql_in
+from .statuses import (LIVE_ENROLLMENTS, PENDING_MESSAGES, EnrollmentStatus, MessageStatus, SubscriberStatus,
+                       TaskStatus, sql_in)
 
 
 class Subscriber(Base):
@@ -258,12 +259,12 @@ class FollowUpTask(Base):
     body: Mapped[str] = mapped_column(sa.Text, default="")  # what the patient wrote
     red_flag_class: Mapped[str | None] = mapped_column(sa.String(12))  # emergency | crisis | urgent
     red_flag_words: Mapped[str | None] = mapped_column(sa.String(200))  # the words that said so
-    status: Mapped[str] = mapped_column(sa.String(8), default="open", index=True)  # open | closed
+    status: Mapped[str] = mapped_column(sa.String(8), default=TaskStatus.OPEN.value, index=True)  # TaskStatus
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by: Mapped[str | None] = mapped_column(sa.String(254))
 
-    __table_args__ = (sa.CheckConstraint("status IN ('open', 'closed')", name="status"),)
+    __table_args__ = (sa.CheckConstraint(sql_in("status", TaskStatus), name="status"),)
 
 
 class AuditLog(Base):

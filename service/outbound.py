@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .models import OutboundMessage, Subscriber
+from .models import OutboundMessage
 from .statuses import WAITING_MESSAGES, MessageStatus, SubscriberStatus
+from .subscribers import SubscriberSnapshot
 
 HELD = MessageStatus.HELD
 # Texts a call held until the number says YES by text (service/handoff.py). Clinic confirmations
@@ -25,7 +26,7 @@ CALL_HELD_SOURCES = ("voice_handoff", "trials_handoff")
 HELD_FOR = timedelta(days=1)  # a YES later than this releases nothing: the person may have moved on
 
 
-def enqueue(sess: Session, sub: Subscriber, body: str, *, dedupe_key: str, source: str,
+def enqueue(sess: Session, sub: SubscriberSnapshot, body: str, *, dedupe_key: str, source: str,
             now: datetime, due_at: datetime | None = None, topic: str | None = None,
             held: bool = False) -> OutboundMessage | None:
     """Queue (or hold) one text unless the number opted out or the same dedupe_key exists already.

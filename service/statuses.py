@@ -1,4 +1,5 @@
-"""Every status the service stores, defined once: an enrollment's, a queued text's, a subscriber's.
+"""Every status the service stores, defined once: an enrollment's, a queued text's, a subscriber's,
+a clinic task's.
 
 The models' check constraints, the API's validation and OpenAPI enums, the portal's labels and
 every query use these names; tests/test_statuses.py fails when a list of them is spelled out
@@ -71,6 +72,13 @@ class SubscriberStatus(StrEnum):
     NEW = _NEW
     ACTIVE = _ACTIVE
     OPTED_OUT = _OPTED_OUT
+
+
+class TaskStatus(StrEnum):
+    """A clinic's follow-up task (a check-in answer, a red flag): open until staff close it."""
+
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 def sql_in(column: str, statuses) -> str:

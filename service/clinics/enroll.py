@@ -14,7 +14,7 @@ from ..content.catalog import Catalog
 from ..models import AuditLog, Clinic, Enrollment
 from ..phones import InvalidPhone, known_zone, to_e164, zones_for
 from ..statuses import LIVE_ENROLLMENTS, EnrollmentStatus, SubscriberStatus
-from ..subscribers import lock_subscriber
+from ..subscribers import SubscriberSnapshot, lock_subscriber
 from .schedule import cancel_queued, queue_confirmation, release_held
 from .series import load_series
 
@@ -119,7 +119,7 @@ def enroll(sess: Session, clinic: Clinic, req: EnrollRequest, *, actor: str, sou
         raise EnrollmentError("duplicate", "phone", "this patient is already enrolled") from None
     if sub.status == SubscriberStatus.NEW:
         sub.locale = req.locale  # their first words from us are in the language the clinic chose
-    queue_confirmation(sess, catalog, enrollment, clinic, sub, now)
+    queue_confirmation(sess, catalog, enrollment, clinic, SubscriberSnapshot.of(sub), now)
     audit(sess, clinic.id, actor, "enroll", now, enrollment.id,
           f"{source}; {' '.join(cats)}; {req.locale}; start {start.isoformat()}; patient agreement confirmed")
     return enrollment

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from ..content.catalog import Catalog
 from ..content.segments import count
-from ..models import Clinic, Enrollment, EnrollmentMessage, OutboundMessage, Subscriber
+from ..models import Clinic, Enrollment, EnrollmentMessage, OutboundMessage
 from ..outbound import enqueue
 from ..statuses import IN_FLIGHT_MESSAGES, RECEIVED_MESSAGES, WAITING_MESSAGES, EnrollmentStatus, MessageStatus
+from ..subscribers import SubscriberSnapshot
 from .series import Step, load_series
 
 SEND_AT = time(10, 0)  # local time a series text is due; the worker defers it into the window
@@ -49,7 +50,7 @@ def due_on(enrollment: Enrollment, day: date, now: datetime) -> datetime:
     return max(now, local.astimezone(now.tzinfo))
 
 
-def queue(sess: Session, enrollment: Enrollment, sub: Subscriber, step: str, body: str, *,
+def queue(sess: Session, enrollment: Enrollment, sub: SubscriberSnapshot, step: str, body: str, *,
           now: datetime, due_at: datetime | None = None, topic: str | None = None) -> OutboundMessage | None:
     """Queue one text of this enrollment (at most once per step) and link it to the enrollment."""
     key = f"enroll:{enrollment.id}:{step}" if step in NON_SERIES else f"enroll:{enrollment.id}:step:{step}"
@@ -84,7 +85,7 @@ def _confirmations(subscriber_id: int, now: datetime, statuses: tuple[str, ...])
 
 
 def queue_confirmation(sess: Session, catalog: Catalog, enrollment: Enrollment, clinic: Clinic,
-                       sub: Subscriber, now: datetime) -> OutboundMessage | None:
+                       sub: SubscriberSnapshot, now: datetime) -> OutboundMessage | None:
     """The one text before YES. Due now: the patient is usually still in the clinic.
 
     One confirmation at a time per number: while another clinic's is queued or unanswered, this
@@ -134,7 +135,7 @@ def catchup_text(catalog: Catalog, locale: str, categories: list[str]) -> str:
     return text
 
 
-def activate(sess: Session, catalog: Catalog, enrollment: Enrollment, sub: Subscriber, now: datetime) -> None:
+def activate(sess: Session, catalog: Catalog, enrollment: Enrollment, sub: SubscriberSnapshot, now: datetime) -> None:
     """YES received: mark active and queue the series.
 
     Steps whose day is already past (the treatment started before the enrollment) are not sent

@@ -74,7 +74,7 @@ def opt_out_from_21610(sess: Session, subscriber_id: int, detail: str, now: date
     if sub.status == SubscriberStatus.OPTED_OUT:
         cancel_pending(sess, sub.id)  # already recorded; still make sure nothing is left queued
         return
-    record_consent(sess, sub, "opt_out", "twilio_21610", detail, now)
+    record_consent(sess, sub.id, "opt_out", "twilio_21610", detail, now)
     sub.status = SubscriberStatus.OPTED_OUT
 
 

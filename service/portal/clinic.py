@@ -18,11 +18,12 @@ from .. import db
 from ..clinics.enroll import audit
 from ..models import Clinic
 from ..phones import known_zone
+from ..statuses import TaskStatus
 from .blueprint import bp, clinic_id, now
 from .forms import ClinicForm
 from .i18n import N_, _
 
-TASK_STATUSES = {"open": N_("Open"), "closed": N_("Closed")}
+TASK_STATUSES = {TaskStatus.OPEN: N_("Open"), TaskStatus.CLOSED: N_("Closed")}
 END_REASONS = {
     "stopped_by_clinic": N_("stopped by the clinic"), "opted_out": N_("the patient texted STOP"),
     "series_sent": N_("every text was sent"), "no_yes": N_("no YES within the time allowed"),
