@@ -28,7 +28,8 @@ from .messaging.loops import hold_back
 from .clinics import inbound as clinic_inbound
 from .consent import record_consent
 from .reviews import take_notice
-from .subscribers import lock_subscriber
+from .statuses import SubscriberStatus
+from .subscribers import SubscriberSnapshot, lock_subscriber
 
 
 @dataclass(frozen=True)
@@ -80,33 +81,52 @@ _STATE_COLUMNS = ("locale", "status", "menu_node", "menu_page", "menu_topic", "m
                   "safety", "safety_at")
 
 
+@dataclass(frozen=True, slots=True)
 class SubscriberRow:
-    """The subscriber as the SMS path reads and changes it: a plain object read with Core.
+    """What the SMS path reads with the subscriber's row lock, in one Core statement.
 
     The hot path loads one row and writes one UPDATE; an ORM instance there cost more than all the
-    SQL (identity map, attribute events, unit-of-work flush). Everything handle_sms calls only
-    reads and sets these attributes, so they take this in place of a Subscriber. Never mix it
-    with an ORM Subscriber for the same number in one transaction: the UPDATE would overwrite it.
+    SQL (identity map, attribute events, unit-of-work flush). The stored menu position, language,
+    consent and safety window come as the engine's State; handle_sms carries the State the engine
+    returns and `store` writes the columns that differ. Never mix this with an ORM Subscriber for
+    the same number in one transaction: the UPDATE would overwrite it.
     """
 
-    __slots__ = ("id", "phone", *_STATE_COLUMNS, "previous", "has_enrollment", "recent_texts", "last_body",
-                 "texts_held", "_loaded")
+    subscriber: SubscriberSnapshot  # as stored, with has_enrollment (any clinic enrollment at all)
+    state: State  # as stored
+    previous: str | None  # the stored answer to this sid, if it was handled already
+    recent_texts: int  # texts from this number within the flood window
+    last_body: str | None  # the number's previous text (loops.hold_back)
+    texts_held: bool  # a call held texts for this number until it says YES
 
-    def __init__(self, row: sa.Row):
-        self.id, self.phone = row.id, row.phone
-        for name in _STATE_COLUMNS:
-            setattr(self, name, getattr(row, name))
-        self.previous = row.previous  # the stored answer to this sid, if it was handled already
-        self.has_enrollment = row.has_enrollment  # any clinic enrollment at all (check-ins need one)
-        self.recent_texts = row.recent_texts  # texts from this number within the flood window
-        self.last_body = row.last_body  # the number's previous text (loops.hold_back)
-        self.texts_held = row.texts_held  # a call held texts for this number until it says YES
-        self._loaded = tuple(getattr(row, name) for name in _STATE_COLUMNS)
+    @classmethod
+    def read(cls, row: sa.Row) -> SubscriberRow:
+        return cls(SubscriberSnapshot(row.id, row.phone, row.locale, row.status, row.has_enrollment),
+                   State(locale=row.locale or "en", status=row.status or SubscriberStatus.NEW.value,
+                         node=row.menu_node or "main", page=row.menu_page or 0, topic=row.menu_topic,
+                         item=row.menu_item, last_seen=row.last_seen_at, safety=row.safety, safety_at=row.safety_at),
+                   row.previous, row.recent_texts, row.last_body, row.texts_held)
 
-    def changes(self) -> dict | None:
-        """The state columns to write back, or None when nothing changed."""
-        now = tuple(getattr(self, name) for name in _STATE_COLUMNS)
-        return None if now == self._loaded else dict(zip(_STATE_COLUMNS, now))
+    @property
+    def id(self) -> int:
+        return self.subscriber.id
+
+    def as_of(self, state: State) -> SubscriberSnapshot:
+        """The subscriber with the language and consent of `state` (what the engine decided)."""
+        if (state.locale, state.status) == (self.subscriber.locale, self.subscriber.status):
+            return self.subscriber
+        return replace(self.subscriber, locale=state.locale, status=state.status)
+
+    def changes(self, state: State) -> dict | None:
+        """The state columns to write back for `state`, or None when nothing changed."""
+        now = _columns(state)
+        return None if now == _columns(self.state) else dict(zip(_STATE_COLUMNS, now))
+
+
+def _columns(state: State) -> tuple:
+    """A State as the subscriber's columns (_STATE_COLUMNS, in order)."""
+    return (state.locale, state.status, state.node, state.page, state.topic, state.item, state.last_seen,
+            state.safety, state.safety_at)
 
 
 # One statement: the subscriber (locked), the stored answer to this sid and whether any clinic
@@ -185,40 +205,14 @@ def lock_subscriber_row(sess: Session, phone: str, sid: str, since: datetime) ->
     if row is None:
         _create_subscriber(sess, phone)
         row = conn.execute(_SUBSCRIBER_ROW_FOR_UPDATE, params).one()
-    return SubscriberRow(row)
+    return SubscriberRow.read(row)
 
 
-def flooding(line: Line, sub: SubscriberRow) -> bool:
-    """True when this number already sent flood_limit texts within the window."""
-    if sub.status == "new" or line.flood_limit <= 0:
+def flooding(line: Line, sub: SubscriberRow, state: State) -> bool:
+    """True when this number (in `state` now) already sent flood_limit texts within the window."""
+    if state.status == SubscriberStatus.NEW or line.flood_limit <= 0:
         return False
     return sub.recent_texts >= line.flood_limit
-
-
-def state_of(sub: Subscriber) -> State:
-    return State(
-        locale=sub.locale or "en",
-        status=sub.status or "new",
-        node=sub.menu_node or "main",
-        page=sub.menu_page or 0,
-        topic=sub.menu_topic,
-        item=sub.menu_item,
-        last_seen=sub.last_seen_at,
-        safety=sub.safety,
-        safety_at=sub.safety_at,
-    )
-
-
-def apply_state(sub: Subscriber, state: State) -> None:
-    sub.locale = state.locale
-    sub.status = state.status
-    sub.menu_node = state.node
-    sub.menu_page = state.page
-    sub.menu_topic = state.topic
-    sub.menu_item = state.item
-    sub.last_seen_at = state.last_seen
-    sub.safety = state.safety
-    sub.safety_at = state.safety_at
 
 
 def previous_answer(sess: Session, sid: str) -> list[str] | None:
@@ -244,7 +238,7 @@ def answer_sms(line: Line, *, sid: str, phone: str, body: str, clock: Callable[[
         return texts
 
 
-ADVANCED_OPT_OUT = {"STOP": ("opt_out", "opted_out"), "START": ("opt_in", "active")}
+ADVANCED_OPT_OUT = {"STOP": ("opt_out", SubscriberStatus.OPTED_OUT), "START": ("opt_in", SubscriberStatus.ACTIVE)}
 
 
 def always_sent(reply: Reply) -> bool:
@@ -259,7 +253,7 @@ class Applying:
 
     sess: Session
     line: Line
-    sub: Any  # SubscriberRow on the SMS path, Subscriber on the voice path
+    sub: SubscriberSnapshot  # as the engine left it (its language and consent)
     body: str  # what the person wrote or said
     now: datetime
     inbound: dict  # the message log row being written (red_flag, topic, locale)
@@ -268,7 +262,7 @@ class Applying:
 
 
 def _consent(ctx: Applying, event: ConsentChanged) -> None:
-    record_consent(ctx.sess, ctx.sub, event.kind, event.source, event.keyword, ctx.now, ctx.channel)
+    record_consent(ctx.sess, ctx.sub.id, event.kind, event.source, event.keyword, ctx.now, ctx.channel)
 
 
 def _red_flag(ctx: Applying, event: RedFlag) -> None:
@@ -329,35 +323,36 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
     if sub.previous is not None:
         return json.loads(sub.previous or "[]")
     inbound = {"sid": sid, "subscriber_id": sub.id, "body": body, "received_at": now,
-               "locale": sub.locale, "channel": "sms", "topic": None, "red_flag": None, "red_flag_class": None}
+               "locale": sub.subscriber.locale, "channel": "sms", "topic": None, "red_flag": None,
+               "red_flag_class": None}
     texts: list[str] = []
-    facts, turn = Facts(), Turn(State())
+    state, facts, turn = sub.state, Facts(), Turn(State())
 
     aoo = (opt_out_type or "").strip().upper()
     if aoo:
         # Twilio Advanced Opt-Out already answered the person: record the change, say nothing.
         change = ADVANCED_OPT_OUT.get(aoo)
-        if change and sub.status != change[1]:
-            record_consent(sess, sub, change[0], "twilio_advanced_opt_out", aoo, now)
-            sub.status = change[1]
+        if change and state.status != change[1]:
+            record_consent(sess, sub.id, change[0], "twilio_advanced_opt_out", aoo, now)
+            state = replace(state, status=change[1])
         if aoo == "START":  # Twilio treats YES as START: it may be a clinic enrollment's YES
-            clinic_inbound.advanced_opt_in(sess, sub, body, now, line)
+            clinic_inbound.advanced_opt_in(sess, sub.as_of(state), body, now, line)
             if sub.texts_held:  # or what a call held for this number
                 release_held(sess, sub.id, now)
-        sub.last_seen_at = now
+        state = replace(state, last_seen=now)
     else:
-        before = state_of(sub) if line.trials is None else line.trials.load(sess, sub, state_of(sub), body)
+        before = state if line.trials is None else line.trials.load(sess, sub.id, state, body)
         facts = _facts(sess, sub, now, line)
         lexicon = line.lexicon
         if line.reviews is not None:  # languages held back for review (service/reviews.py, policy off)
             lexicon, before = line.reviews.lexicon(line.lexicon), line.reviews.first_words(line.lexicon, before, body)
         turn = converse(before, body, now, line.tree, lexicon, expiry=line.expiry, facts=facts)
-        apply_state(sub, turn.state)
+        state = turn.state
         if line.trials is not None:
-            line.trials.save(sess, sub, before, turn.state, now)
-        apply_events(Applying(sess, line, sub, body, now, inbound), turn)
+            line.trials.save(sess, sub.id, before, state, now)
+        apply_events(Applying(sess, line, sub.as_of(state), body, now, inbound), turn)
         replies = turn.replies
-        if flooding(line, sub):
+        if flooding(line, sub, state):
             # Keep the state and consent changes, drop the replies but the ones always sent.
             replies = tuple(r for r in replies if always_sent(r))
         # A language not offered (UNREVIEWED_LOCALES=off, not yet reviewed) gets English, and once a note.
@@ -371,14 +366,14 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
     # A safety reply (a red flag, or a "yes" right after one) is never taken for an auto-reply;
     # like any reply it stops after the same text got the same answer REPEATS times (an echo loop).
     safety_sent = inbound["red_flag"] is not None or any(r.kind == "safety" for r in turn.replies)
-    if sub.status != "opted_out" and hold_back(sess, sub.id, body, texts, now - line.flood_window,
-                                               red_flag=safety_sent, last_body=sub.last_body):
+    if state.status != SubscriberStatus.OPTED_OUT and hold_back(
+            sess, sub.id, body, texts, now - line.flood_window, red_flag=safety_sent, last_body=sub.last_body):
         texts = []  # an auto-responder, or a loop: the same text answered the same way already
     inbound["response"] = json.dumps(texts, ensure_ascii=False)
-    store(sess, sub, inbound)  # the unique sid is checked here
+    store(sess, sub, state, inbound)  # the unique sid is checked here
     if line.recent is not None:
         confirmed = facts.clinic_sees or any(isinstance(e, ClinicConfirmed) for e in turn.events)
-        line.recent.remember(phone, state_of(sub), confirmed)
+        line.recent.remember(phone, state, confirmed)
     return texts
 
 
@@ -390,16 +385,16 @@ def reply_locale(sess: Session, line: Line, subscriber_id: int, locale: str, now
     notes = [line.renderer.render_text("locale_off_note", locale)] if take_notice(sess, subscriber_id, locale, now) else []
     return "en", notes
 def _facts(sess: Session, sub: SubscriberRow, now: datetime, line: Line) -> Facts:
-    facts = clinic_inbound.facts(sess, sub, now, line)
+    facts = clinic_inbound.facts(sess, sub.subscriber, now, line)
     return replace(facts, texts_held=True) if sub.texts_held else facts
 
 
-def store(sess: Session, sub: SubscriberRow, inbound: dict) -> None:
-    """Write the subscriber's changes and the inbound row (whose unique sid makes a repeated
-    delivery fail here), after whatever handle_sms added through the ORM."""
+def store(sess: Session, sub: SubscriberRow, state: State, inbound: dict) -> None:
+    """Write the subscriber's changes (to `state`) and the inbound row (whose unique sid makes a
+    repeated delivery fail here), after whatever handle_sms added through the ORM."""
     sess.flush()  # consent events, tasks, trials searches
     conn = sess.connection()
-    changes = sub.changes()
+    changes = sub.changes(state)
     if changes is None:
         conn.execute(_INSERT_INBOUND, inbound)
     elif conn.dialect.name == "postgresql":
@@ -462,22 +457,23 @@ def record_missed_sms(sess: Session, line: Line, *, sid: str, phone: str, body: 
     sub = lock_subscriber_row(sess, phone, sid, now - line.flood_window)
     if sub.previous is not None:
         return False
-    inbound = {"sid": sid, "subscriber_id": sub.id, "body": body, "received_at": now, "locale": sub.locale,
-               "channel": "sms", "topic": None, "red_flag": None, "red_flag_class": None,
-               "response": json.dumps(answered, ensure_ascii=False)}
+    inbound = {"sid": sid, "subscriber_id": sub.id, "body": body, "received_at": now,
+               "locale": sub.subscriber.locale, "channel": "sms", "topic": None, "red_flag": None,
+               "red_flag_class": None, "response": json.dumps(answered, ensure_ascii=False)}
+    state = sub.state
     aoo = (opt_out_type or "").strip().upper()
     if aoo in ADVANCED_OPT_OUT:
         change = ADVANCED_OPT_OUT[aoo]
-        if sub.status != change[1]:
-            record_consent(sess, sub, change[0], "twilio_advanced_opt_out", aoo, now)
-            sub.status = change[1]
+        if state.status != change[1]:
+            record_consent(sess, sub.id, change[0], "twilio_advanced_opt_out", aoo, now)
+            state = replace(state, status=change[1])
     else:
         facts = _facts(sess, sub, now, line)
-        turn = converse(state_of(sub), body, now, line.tree, line.lexicon, expiry=line.expiry, facts=facts)
+        turn = converse(state, body, now, line.tree, line.lexicon, expiry=line.expiry, facts=facts)
         kept = Turn(turn.state, (), tuple(e for e in turn.events if _replayed(e)))
         if any(isinstance(e, ConsentChanged) for e in kept.events):
-            sub.status = turn.state.status
-        sub.safety, sub.safety_at = turn.state.safety, turn.state.safety_at
-        apply_events(Applying(sess, line, sub, body, now, inbound), kept)
-    store(sess, sub, inbound)
+            state = replace(state, status=turn.state.status)
+        state = replace(state, safety=turn.state.safety, safety_at=turn.state.safety_at)
+        apply_events(Applying(sess, line, sub.as_of(state), body, now, inbound), kept)
+    store(sess, sub, state, inbound)
     return True

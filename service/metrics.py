@@ -26,14 +26,13 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 
 from .db import utcnow
 from .models import OutboundMessage, TrialSync
+from .statuses import PENDING_MESSAGES, UNDELIVERED_MESSAGES
 
 bp = Blueprint("metrics", __name__)
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 WEBHOOK_PREFIX = "/twilio/"
-QUEUE_STATUSES = ("queued", "sending")
-FAILED_STATUSES = ("failed", "undelivered")
 
 
 class Counters:
@@ -125,7 +124,7 @@ def metrics():
                [({}, 0 if database is None else 1)])
     if database is not None:
         out.family("mbc_outbound_queue_depth", "gauge", "Outbound texts waiting or being sent, by status.",
-                   [({"status": s}, database["depth"].get(s, 0)) for s in QUEUE_STATUSES])
+                   [({"status": s}, database["depth"].get(s, 0)) for s in PENDING_MESSAGES])
         out.family("mbc_outbound_due", "gauge",
                    "Outbound texts due now: queued and due, or sending with an expired lease.",
                    [({}, database["due"])])
@@ -148,13 +147,13 @@ def read_database(engine: sa.Engine, now: datetime, wall_now: datetime) -> dict:
     due = sa.or_(sa.and_(M.status == "queued", M.due_at <= now), sa.and_(M.status == "sending", M.lease_until < now))
     with engine.connect() as conn:
         # status IN (...) first: the partial claim index covers exactly these rows.
-        depth = dict(conn.execute(sa.select(M.status, sa.func.count()).where(M.status.in_(QUEUE_STATUSES))
+        depth = dict(conn.execute(sa.select(M.status, sa.func.count()).where(M.status.in_(PENDING_MESSAGES))
                                   .group_by(M.status)).all())
         oldest, due_count = conn.execute(sa.select(sa.func.min(M.due_at), sa.func.count())
-                                         .where(M.status.in_(QUEUE_STATUSES), due)).one()
+                                         .where(M.status.in_(PENDING_MESSAGES), due)).one()
         failures = {code or "none": n for code, n in conn.execute(
             sa.select(M.error_code, sa.func.count())
-            .where(M.status.in_(FAILED_STATUSES), M.updated_at >= wall_now - timedelta(hours=24))
+            .where(M.status.in_(UNDELIVERED_MESSAGES), M.updated_at >= wall_now - timedelta(hours=24))
             .group_by(M.error_code)).all()}
         last_sync = conn.execute(sa.select(sa.func.max(TrialSync.finished_at)).where(TrialSync.status == "ok")).scalar()
     return {

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, UTCDateTime, utcnow
+from .statuses import (LIVE_ENROLLMENTS, PENDING_MESSAGES, EnrollmentStatus, MessageStatus, SubscriberStatus,
+                       TaskStatus, sql_in)
 
 
 class Subscriber(Base):
@@ -23,7 +25,7 @@ class Subscriber(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(sa.String(20), unique=True)  # E.164
     locale: Mapped[str] = mapped_column(sa.String(10), default="en")
-    status: Mapped[str] = mapped_column(sa.String(12), default="new")  # new | active | opted_out
+    status: Mapped[str] = mapped_column(sa.String(12), default=SubscriberStatus.NEW.value)  # SubscriberStatus
     menu_node: Mapped[str] = mapped_column(sa.String(12), default="main")
     menu_page: Mapped[int] = mapped_column(default=0)
     menu_topic: Mapped[str | None] = mapped_column(sa.String(40))
@@ -40,7 +42,7 @@ class Subscriber(Base):
     )
 
     __table_args__ = (
-        sa.CheckConstraint("status IN ('new', 'active', 'opted_out')", name="status"),
+        sa.CheckConstraint(sql_in("status", SubscriberStatus), name="status"),
     )
 
 
@@ -114,8 +116,8 @@ class OutboundMessage(Base):
     body: Mapped[str] = mapped_column(sa.Text)
     source: Mapped[str] = mapped_column(sa.String(40))  # voice_handoff | enrollment | ...
     topic: Mapped[str | None] = mapped_column(sa.String(40))
-    # queued -> sending -> sent -> delivered | undelivered | failed; or cancelled
-    status: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)
+    # MessageStatus: queued -> sending -> sent -> delivered | undelivered | failed; or held, or cancelled
+    status: Mapped[str] = mapped_column(sa.String(16), default=MessageStatus.QUEUED.value, index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     lease_token: Mapped[str | None] = mapped_column(sa.String(32))  # which claim holds the lease
@@ -194,9 +196,6 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-ENROLLMENT_STATUSES = ("awaiting_yes", "active", "completed", "stopped", "failed", "expired")
-
-
 class Enrollment(Base):
     """One patient in one clinic's follow-up series. Nothing but the confirmation text is sent
     until the patient replies YES (double opt-in)."""
@@ -210,7 +209,7 @@ class Enrollment(Base):
     locale: Mapped[str] = mapped_column(sa.String(10))
     timezone: Mapped[str] = mapped_column(sa.String(64))
     start_date: Mapped[date] = mapped_column(sa.Date())
-    status: Mapped[str] = mapped_column(sa.String(16), default="awaiting_yes", index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=EnrollmentStatus.AWAITING_YES.value, index=True)
     source: Mapped[str] = mapped_column(sa.String(12), default="portal")  # portal | csv | api
     consent_attested_by: Mapped[str] = mapped_column(sa.String(254))  # who confirmed the patient agreed
     created_by: Mapped[str] = mapped_column(sa.String(254))  # staff:<email> | token:<prefix>
@@ -226,14 +225,12 @@ class Enrollment(Base):
     patient_label: Mapped[str | None] = mapped_column(sa.String(40))
 
     __table_args__ = (
-        sa.CheckConstraint(
-            "status IN ('awaiting_yes', 'active', 'completed', 'stopped', 'failed', 'expired')", name="status"
-        ),
+        sa.CheckConstraint(sql_in("status", EnrollmentStatus), name="status"),
         # One live enrollment per patient per clinic: a double submit cannot enroll twice.
         sa.Index(
             "uq_enrollments_live", "clinic_id", "subscriber_id", unique=True,
-            sqlite_where=sa.text("status IN ('awaiting_yes', 'active')"),
-            postgresql_where=sa.text("status IN ('awaiting_yes', 'active')"),
+            sqlite_where=sa.text(sql_in("status", LIVE_ENROLLMENTS)),
+            postgresql_where=sa.text(sql_in("status", LIVE_ENROLLMENTS)),
         ),
     )
 
@@ -262,12 +259,12 @@ class FollowUpTask(Base):
     body: Mapped[str] = mapped_column(sa.Text, default="")  # what the patient wrote
     red_flag_class: Mapped[str | None] = mapped_column(sa.String(12))  # emergency | crisis | urgent
     red_flag_words: Mapped[str | None] = mapped_column(sa.String(200))  # the words that said so
-    status: Mapped[str] = mapped_column(sa.String(8), default="open", index=True)  # open | closed
+    status: Mapped[str] = mapped_column(sa.String(8), default=TaskStatus.OPEN.value, index=True)  # TaskStatus
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by: Mapped[str | None] = mapped_column(sa.String(254))
 
-    __table_args__ = (sa.CheckConstraint("status IN ('open', 'closed')", name="status"),)
+    __table_args__ = (sa.CheckConstraint(sql_in("status", TaskStatus), name="status"),)
 
 
 class AuditLog(Base):
@@ -409,8 +406,8 @@ class CallSession(Base):
 
 # Claiming scans only what may still be sent, in due order, however many sent rows pile up.
 sa.Index("ix_outbound_messages_claim", OutboundMessage.due_at,
-         sqlite_where=sa.text("status IN ('queued', 'sending')"),
-         postgresql_where=sa.text("status IN ('queued', 'sending')"))
+         sqlite_where=sa.text(sql_in("status", PENDING_MESSAGES)),
+         postgresql_where=sa.text(sql_in("status", PENDING_MESSAGES)))
 
 
 class OutboundAttempt(Base):

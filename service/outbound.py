@@ -15,30 +15,31 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .models import OutboundMessage, Subscriber
+from .models import OutboundMessage
+from .statuses import WAITING_MESSAGES, MessageStatus, SubscriberStatus
+from .subscribers import SubscriberSnapshot
 
-PENDING = ("queued", "sending")
-HELD = "held"
+HELD = MessageStatus.HELD
 # Texts a call held until the number says YES by text (service/calls/handoff.py). Clinic confirmations
 # are held too (clinics/schedule.py: one confirmation out at a time), but released by their own rules.
 CALL_HELD_SOURCES = ("voice_handoff", "trials_handoff")
 HELD_FOR = timedelta(days=1)  # a YES later than this releases nothing: the person may have moved on
 
 
-def enqueue(sess: Session, sub: Subscriber, body: str, *, dedupe_key: str, source: str,
+def enqueue(sess: Session, sub: SubscriberSnapshot, body: str, *, dedupe_key: str, source: str,
             now: datetime, due_at: datetime | None = None, topic: str | None = None,
             held: bool = False) -> OutboundMessage | None:
     """Queue (or hold) one text unless the number opted out or the same dedupe_key exists already.
 
     Returns the row, or None when nothing was queued.
     """
-    if sub.status == "opted_out":
+    if sub.status == SubscriberStatus.OPTED_OUT:
         return None
     existing = sess.scalars(sa.select(OutboundMessage).where(OutboundMessage.dedupe_key == dedupe_key)).one_or_none()
     if existing is not None:
         return existing
     row = OutboundMessage(dedupe_key=dedupe_key, subscriber_id=sub.id, phone=sub.phone, locale=sub.locale,
-                          body=body, source=source, topic=topic, status=HELD if held else "queued",
+                          body=body, source=source, topic=topic, status=HELD if held else MessageStatus.QUEUED,
                           due_at=due_at or now, created_at=now)
     sess.add(row)
     sess.flush()
@@ -50,8 +51,8 @@ def cancel_pending(sess: Session, subscriber_id: int) -> int:
     opt-out."""
     result = sess.execute(
         sa.update(OutboundMessage)
-        .where(OutboundMessage.subscriber_id == subscriber_id, OutboundMessage.status.in_(("queued", HELD)))
-        .values(status="cancelled")
+        .where(OutboundMessage.subscriber_id == subscriber_id, OutboundMessage.status.in_(WAITING_MESSAGES))
+        .values(status=MessageStatus.CANCELLED)
     )
     return result.rowcount or 0
 
@@ -62,7 +63,7 @@ def release_held(sess: Session, subscriber_id: int, now: datetime) -> int:
     held = ((OutboundMessage.subscriber_id == subscriber_id) & (OutboundMessage.status == HELD)
             & OutboundMessage.source.in_(CALL_HELD_SOURCES))
     released = sess.execute(sa.update(OutboundMessage).where(held, OutboundMessage.created_at >= now - HELD_FOR)
-                            .values(status="queued", due_at=now).execution_options(synchronize_session=False))
-    sess.execute(sa.update(OutboundMessage).where(held).values(status="cancelled")
+                            .values(status=MessageStatus.QUEUED, due_at=now).execution_options(synchronize_session=False))
+    sess.execute(sa.update(OutboundMessage).where(held).values(status=MessageStatus.CANCELLED)
                  .execution_options(synchronize_session=False))
     return released.rowcount or 0

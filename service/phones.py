@@ -1,10 +1,12 @@
-"""Phone numbers: E.164 normalization and masking for logs."""
+"""Phone numbers: E.164 normalization, the time zones a number is in, masking for logs."""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from phonenumbers import timezone as phone_timezone
 
 
 class InvalidPhone(ValueError):
@@ -36,6 +38,27 @@ def _parse(raw: str, region: str) -> tuple[str | None, str | None]:
     if not phonenumbers.is_possible_number(number):
         return None, "not a possible number"
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+@lru_cache(maxsize=4096)
+def zones_for(phone: str) -> tuple[str, ...]:
+    """The IANA zones an E.164 number may be in, as phonenumbers knows them and this machine's
+    zone data has them ('Etc/Unknown' and unparsable numbers give ()). Some area codes span a few."""
+    try:
+        zones = phone_timezone.time_zones_for_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return ()
+    return tuple(z for z in zones if known_zone(z))
+
+
+@lru_cache(maxsize=512)
+def known_zone(name: str) -> bool:
+    """Whether `name` is an IANA zone ZoneInfo can load ('America/New_York' yes, 'Mars/Base' no)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def mask(phone: str | None) -> str:

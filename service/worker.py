@@ -36,6 +36,7 @@ from .messaging.window import next_send_time, window_from, window_from_hours, zo
 from .models import Clinic, Enrollment, EnrollmentMessage, OutboundAttempt, OutboundMessage, Subscriber
 from .phones import mask
 from .spool import replay
+from .statuses import ENDED_EARLY, UNDELIVERED_MESSAGES, MessageStatus, SubscriberStatus
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,7 @@ RETRY_CAP = timedelta(hours=1)
 ERROR_BACKOFF_CAP = 60.0  # seconds between passes while the database (or anything) keeps failing
 IN_DOUBT = ("pending", "unknown")
 # A clinic stopped the series (or it expired) while the text was claimed: cancel_queued only
-# reaches queued rows, so the worker checks again before the call.
-ENDED = frozenset({"stopped", "expired", "failed"})
+# reaches queued rows, so the worker checks again before the call (statuses.ENDED_EARLY).
 
 
 @dataclass
@@ -189,17 +189,17 @@ class Worker:
             for row in rows:
                 if row.last_outcome in IN_DOUBT and self._reconcile(sess, row, token, taken, now):
                     continue
-                if row.consent == "opted_out" or row.enrollment_ended:
-                    self._finish(sess, row.id, token, status="cancelled")
+                if row.consent == SubscriberStatus.OPTED_OUT or row.enrollment_ended:
+                    self._finish(sess, row.id, token, status=MessageStatus.CANCELLED)
                     self.stats.cancelled += 1
                     continue
                 when = self._send_time(row, now)
                 if when > now:
-                    self._finish(sess, row.id, token, status="queued", due_at=when)
+                    self._finish(sess, row.id, token, status=MessageStatus.QUEUED, due_at=when)
                     self.stats.deferred += 1
                     continue
                 if row.attempts >= self.max_attempts:
-                    self._finish(sess, row.id, token, status="failed")
+                    self._finish(sess, row.id, token, status=MessageStatus.FAILED)
                     self.stats.failed += 1
                     continue
                 day_start, next_day = self._cap_day(row, now)
@@ -218,7 +218,7 @@ class Worker:
             .outerjoin(Enrollment, Enrollment.id == EnrollmentMessage.enrollment_id)
             .outerjoin(Clinic, Clinic.id == Enrollment.clinic_id)
             .outerjoin(a, sa.and_(a.message_id == m.id, a.number == m.attempts))
-            .where(m.id.in_(ids), m.lease_token == token, m.status == "sending")
+            .where(m.id.in_(ids), m.lease_token == token, m.status == MessageStatus.SENDING)
             .order_by(m.due_at, m.id)
         )
         with self.sessions() as sess, sess.begin():
@@ -226,7 +226,7 @@ class Worker:
         return [_Row(id=r[0], phone=r[1], body=r[2], subscriber_id=r[3], attempts=r[4], source=r[5],
                      zone=r[6] or r[7], consent=r[8],
                      clinic_window=(r[9], r[10]) if r[9] is not None else None,
-                     last_outcome=r[11], last_started=r[12], enrollment_ended=r[13] in ENDED)
+                     last_outcome=r[11], last_started=r[12], enrollment_ended=r[13] in ENDED_EARLY)
                 for r in result]
 
     def _sids_in_use(self, sess, rows: list[_Row]) -> set[str]:
@@ -239,7 +239,8 @@ class Worker:
         """Settle a row whose last attempt may have reached Twilio. True when it is settled
         (found, or deferred because Twilio could not be asked); False: it never arrived."""
         if row.lookup_failed is not None:
-            self._finish(sess, row.id, token, status="queued", due_at=now + self._backoff(row.id, row.attempts))
+            self._finish(sess, row.id, token, status=MessageStatus.QUEUED,
+                         due_at=now + self._backoff(row.id, row.attempts))
             self.stats.retried += 1
             return True
         match = best_match(row.found, body=row.body, started=row.last_started, timeout=self.timeout, taken=taken)
@@ -252,7 +253,7 @@ class Worker:
         sess.execute(attempt.values(outcome="found", twilio_sid=match.sid, finished_at=now))
         msg = sess.get(OutboundMessage, row.id, with_for_update=True)
         accepted(msg, match.sid, match.status, now)
-        if msg.status in ("failed", "undelivered") and match.error_code:
+        if msg.status in UNDELIVERED_MESSAGES and match.error_code:
             msg.error_code = match.error_code
         self._clear_lease(msg, token)
         self.stats.reconciled += 1
@@ -306,7 +307,8 @@ class Worker:
         m = OutboundMessage
         with self.sessions() as sess, sess.begin():
             held = set(sess.scalars(
-                sa.update(m).where(m.id.in_([j.id for j in jobs]), m.lease_token == token, m.status == "sending")
+                sa.update(m).where(m.id.in_([j.id for j in jobs]), m.lease_token == token,
+                                   m.status == MessageStatus.SENDING)
                 .values(lease_until=self.now() + self.lease).returning(m.id)
                 .execution_options(synchronize_session=False)))
         return [j for j in jobs if j.id in held]
@@ -321,18 +323,18 @@ class Worker:
             # does the clinic stopping the enrollment.
             ended = (sa.select(EnrollmentMessage.message_id)
                      .join(Enrollment, Enrollment.id == EnrollmentMessage.enrollment_id)
-                     .where(EnrollmentMessage.message_id.in_(ids), Enrollment.status.in_(ENDED)))
+                     .where(EnrollmentMessage.message_id.in_(ids), Enrollment.status.in_(ENDED_EARLY)))
             stopped = list(sess.scalars(
                 sa.select(m.id).join(Subscriber, Subscriber.id == m.subscriber_id)
-                .where(m.id.in_(ids), sa.or_(Subscriber.status == "opted_out", m.id.in_(ended)))))
+                .where(m.id.in_(ids), sa.or_(Subscriber.status == SubscriberStatus.OPTED_OUT, m.id.in_(ended)))))
             for message_id in stopped:
-                self._finish(sess, message_id, token, status="cancelled")
+                self._finish(sess, message_id, token, status=MessageStatus.CANCELLED)
                 self.stats.cancelled += 1
             live = [i for i in ids if i not in set(stopped)]
             # The daily cap per number, counted under the subscribers' locks: over it, tomorrow.
             deferred = over_cap(sess, [j for j in chunk if j.id in live], self.daily_cap)
             for message_id, when in deferred.items():
-                self._finish(sess, message_id, token, status="queued", due_at=when)
+                self._finish(sess, message_id, token, status=MessageStatus.QUEUED, due_at=when)
                 self.stats.deferred += 1
             live = [i for i in live if i not in deferred]
             if not live:
@@ -341,7 +343,8 @@ class Worker:
             # which a status callback may have just supplied) gets to call Twilio.
             numbers = dict(sess.execute(
                 sa.update(m)
-                .where(m.id.in_(live), m.lease_token == token, m.status == "sending", m.twilio_sid.is_(None))
+                .where(m.id.in_(live), m.lease_token == token, m.status == MessageStatus.SENDING,
+                       m.twilio_sid.is_(None))
                 .values(attempts=m.attempts + 1, lease_until=now + self.lease)
                 .returning(m.id, m.attempts)
                 .execution_options(synchronize_session=False)).all())
@@ -388,9 +391,9 @@ class Worker:
             # Never called (stopping, or the number just opted out): as if no attempt began.
             sess.execute(sa.delete(OutboundAttempt).where(OutboundAttempt.message_id == job.id,
                                                           OutboundAttempt.number == job.number))
-            if row.lease_token == token and row.status == "sending":
+            if row.lease_token == token and row.status == MessageStatus.SENDING:
                 row.attempts -= 1
-                row.status = "queued" if result is None else "cancelled"
+                row.status = MessageStatus.QUEUED if result is None else MessageStatus.CANCELLED
                 row.lease_until = row.lease_token = None
                 if result == OPTED_OUT:
                     self.stats.cancelled += 1
@@ -403,23 +406,23 @@ class Worker:
             return {**attempt, "o": "accepted", "sid": result.sid}
         outcome = {RETRY: "retry", UNKNOWN: "unknown", PERMANENT: "rejected"}[result.kind]
         attempt.update(o=outcome, code=result.code)
-        if row.lease_token != token or row.status != "sending":
+        if row.lease_token != token or row.status != MessageStatus.SENDING:
             return attempt  # the lease was lost meanwhile; whoever holds it now decides
         row.error_code = (result.code or "")[:16] or None
         row.lease_until = row.lease_token = None
         if result.kind == PERMANENT:
-            row.status = "failed"
+            row.status = MessageStatus.FAILED
             self.stats.failed += 1
             if result.code == OPTED_OUT:
                 opt_out_from_21610(sess, row.subscriber_id, f"outbound {row.id}", now)
             log.warning("outbound %s to %s failed: Twilio error %s", row.id, mask(row.phone), result.code)
         elif result.kind == RETRY and row.attempts >= self.max_attempts:
-            row.status = "failed"
+            row.status = MessageStatus.FAILED
             self.stats.failed += 1
         else:
             # UNKNOWN always comes back, even after the last attempt: the next claim looks the
             # message up before deciding between "sent" and "failed".
-            row.status = "queued"
+            row.status = MessageStatus.QUEUED
             row.due_at = now + self._backoff(row.id, row.attempts)
             self.stats.retried += 1
         return attempt
@@ -431,7 +434,7 @@ class Worker:
         if due_at is not None:
             values["due_at"] = due_at
         m = OutboundMessage
-        sess.execute(sa.update(m).where(m.id == message_id, m.lease_token == token, m.status == "sending")
+        sess.execute(sa.update(m).where(m.id == message_id, m.lease_token == token, m.status == MessageStatus.SENDING)
                      .values(**values).execution_options(synchronize_session=False))
 
     @staticmethod

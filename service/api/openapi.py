@@ -6,8 +6,10 @@ from __future__ import annotations
 from flask import Flask
 
 from ..clinics.series import load_series
+from ..statuses import EnrollmentStatus, MessageStatus
 
-STATUSES = ["awaiting_yes", "active", "completed", "stopped", "failed", "expired"]
+STATUSES = [status.value for status in EnrollmentStatus]
+MESSAGE_STATUSES = [status.value for status in MessageStatus]
 
 
 def _error(description: str) -> dict:
@@ -127,7 +129,7 @@ def document(app: Flask) -> dict:
                     "required": ["step", "topic", "locale", "status", "due_at", "sent_at", "error_code"],
                     "properties": {
                         "step": {"type": "string"}, "topic": {"type": ["string", "null"]}, "locale": {"type": "string"},
-                        "status": {"type": "string", "enum": ["queued", "held", "sending", "sent", "delivered", "undelivered", "failed", "cancelled"]},
+                        "status": {"type": "string", "enum": MESSAGE_STATUSES},
                         "due_at": {"type": "string", "format": "date-time"}, "sent_at": nullable_time,
                         "error_code": {"type": ["string", "null"]},
                     },

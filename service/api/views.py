@@ -8,23 +8,22 @@ from __future__ import annotations
 import functools
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .. import db
-from ..clinics import MAX_ID
+from ..clinics import scope
 from ..clinics.accounts import find_token
 from ..clinics.enroll import EnrollmentError, EnrollRequest, enroll, stop
 from ..clinics.lifecycle import sweep
-from ..clinics.schedule import visible_status
-from ..models import Clinic, Enrollment, EnrollmentMessage, OutboundMessage, Subscriber
+from ..models import Clinic, Enrollment, Subscriber
 from ..pages import html_error
+from ..statuses import EnrollmentStatus
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 200
-STATUSES = ("awaiting_yes", "active", "completed", "stopped", "failed", "expired")
+STATUSES = tuple(EnrollmentStatus)
 QUERY_PARAMETERS = {"list_enrollments": {"status", "limit", "before_id"}}
 
 
@@ -88,14 +87,10 @@ def token_required(view):
     return wrapper
 
 
-def _messages(sess, enrollment_id: int) -> list[dict]:
-    rows = sess.execute(
-        sa.select(EnrollmentMessage.step, OutboundMessage)
-        .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
-        .where(EnrollmentMessage.enrollment_id == enrollment_id)
-        .order_by(OutboundMessage.due_at, OutboundMessage.id)).all()
-    return [{"step": step, "topic": m.topic, "locale": m.locale, "status": visible_status(m.status), "due_at": _iso(m.due_at),
-             "sent_at": _iso(m.sent_at), "error_code": m.error_code} for step, m in rows]
+def _messages(sess, enrollment: Enrollment) -> list[dict]:
+    return [{"step": step, "topic": m.topic, "locale": m.locale, "status": scope.visible_status(m.status),
+             "due_at": _iso(m.due_at), "sent_at": _iso(m.sent_at), "error_code": m.error_code}
+            for step, m in scope.enrollment_texts(sess, enrollment)]
 
 
 def _iso(value) -> str | None:
@@ -115,16 +110,10 @@ def serialize(item: Enrollment, phone: str, messages: list[dict] | None = None) 
 
 
 def _own(sess, enrollment_id: int, lock: bool = False) -> tuple[Enrollment, str]:
-    if not 1 <= enrollment_id <= MAX_ID:
+    found = scope.own_enrollment(sess, g.api_clinic_id, enrollment_id, lock=lock)
+    if found is None:
         raise ApiError(404, "not_found", "no such enrollment")
-    query = (sa.select(Enrollment, Subscriber.phone).join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-             .where(Enrollment.id == enrollment_id, Enrollment.clinic_id == g.api_clinic_id))
-    if lock:
-        query = query.with_for_update(of=Enrollment)
-    row = sess.execute(query).one_or_none()
-    if row is None:
-        raise ApiError(404, "not_found", "no such enrollment")
-    return row[0], row[1]
+    return found
 
 
 def _field(data: dict, name: str, kind, required: bool = True):
@@ -175,7 +164,7 @@ def create_enrollment():
             clinic = sess.get(Clinic, g.api_clinic_id)
             item = enroll(sess, clinic, req, actor=g.api_actor, source="api", now=_now(), catalog=line.renderer.catalog,
                           locales=line.renderer.offered_locales(), region=current_app.config["DEFAULT_REGION"])
-            body = serialize(item, sess.get(Subscriber, item.subscriber_id).phone, _messages(sess, item.id))
+            body = serialize(item, sess.get(Subscriber, item.subscriber_id).phone, _messages(sess, item))
     except EnrollmentError as exc:
         raise ApiError(exc.http_status, exc.code, exc.message, exc.field, **exc.extra) from None
     response = jsonify(body)
@@ -205,10 +194,7 @@ def list_enrollments():
     before = _int_arg("before_id", None, 2**31 - 1)
     with db.transaction() as sess:
         sweep(sess, _now(), g.api_clinic_id)
-        query = (sa.select(Enrollment, Subscriber.phone).join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-                 .where(Enrollment.clinic_id == g.api_clinic_id).order_by(Enrollment.id.desc()).limit(limit + 1))
-        if status:
-            query = query.where(Enrollment.status == status)
+        query = scope.enrollments(g.api_clinic_id, status).limit(limit + 1)
         if before:
             query = query.where(Enrollment.id < before)
         rows = sess.execute(query).all()
@@ -223,7 +209,7 @@ def get_enrollment(enrollment_id: int):
     with db.transaction() as sess:
         sweep(sess, _now(), g.api_clinic_id)
         item, phone = _own(sess, enrollment_id)
-        body = serialize(item, phone, _messages(sess, item.id))
+        body = serialize(item, phone, _messages(sess, item))
     return jsonify(body)
 
 
@@ -233,5 +219,5 @@ def stop_enrollment(enrollment_id: int):
     with db.transaction() as sess:
         item, phone = _own(sess, enrollment_id, lock=True)
         stop(sess, item, actor=g.api_actor, now=_now())
-        body = serialize(item, phone, _messages(sess, item.id))
+        body = serialize(item, phone, _messages(sess, item))
     return jsonify(body)

@@ -26,6 +26,8 @@ from ..content.voice import MAX_TEXTS_PER_CALL
 from ..conversation import Line, lock_subscriber, record_consent
 from ..models import CallSession, ConsentEvent, Enrollment, OutboundMessage, Subscriber
 from ..outbound import enqueue
+from ..statuses import LIVE_ENROLLMENTS, SubscriberStatus
+from ..subscribers import SubscriberSnapshot
 
 # What the caller hears back: a string name in messages/strings.toml.
 TEXTED = "voice_texted"
@@ -35,19 +37,17 @@ NO_NUMBER = "voice_no_text"
 
 FULL_ATTESTATION = "TN-Validation-Passed-A"  # Twilio's StirVerstat for a caller ID the carrier vouches for
 UNVERIFIED_NOTE = "caller ID not verified"  # on a clinic task from a call without full attestation
-# Enrollments that make a number a clinic's patient: a call never changes their stored language.
-_CLINIC_PATIENT = ("awaiting_yes", "active")
 
 _QUEUED = sa.select(OutboundMessage.id).where(OutboundMessage.dedupe_key == sa.bindparam("key"))
 _OPTED_IN_BY_TEXT = sa.select(ConsentEvent.id).where(
     ConsentEvent.subscriber_id == sa.bindparam("sub"), ConsentEvent.kind == "opt_in",
     ConsentEvent.channel == "sms").limit(1)
 _CLINIC_ENROLLED = sa.select(Enrollment.id).where(
-    Enrollment.subscriber_id == sa.bindparam("sub"), Enrollment.status.in_(_CLINIC_PATIENT)).limit(1)
+    Enrollment.subscriber_id == sa.bindparam("sub"), Enrollment.status.in_(LIVE_ENROLLMENTS)).limit(1)
 
 
 def clinic_patient(sess: Session, subscriber_id: int) -> bool:
-    """Whether a clinic enrolled this number (awaiting YES or active): its language is the clinic's
+    """Whether a clinic enrolled this number (a live enrollment: awaiting YES or active): its language is the clinic's
     and the patient's choice, which a call, perhaps from a spoofed caller ID, never changes."""
     return sess.scalar(_CLINIC_ENROLLED, {"sub": subscriber_id}) is not None
 
@@ -56,7 +56,7 @@ def number_proven(sess: Session, call: CallSession, sub: Subscriber) -> bool:
     """The caller ID is the caller's own: fully attested, or it opted in by text before."""
     if call.caller_verified:
         return True
-    return sub.status == "active" and sess.scalar(_OPTED_IN_BY_TEXT, {"sub": sub.id}) is not None
+    return sub.status == SubscriberStatus.ACTIVE and sess.scalar(_OPTED_IN_BY_TEXT, {"sub": sub.id}) is not None
 
 
 def hand_off(sess: Session, line: Line, call: CallSession, *, what: str, source: str, topic: str,
@@ -75,25 +75,26 @@ def hand_off(sess: Session, line: Line, call: CallSession, *, what: str, source:
     if call.texts_sent >= MAX_TEXTS_PER_CALL:
         return LIMIT
     sub = lock_subscriber(sess, call.phone)
-    if sub.status == "opted_out":
+    if sub.status == SubscriberStatus.OPTED_OUT:
         return OPTED_OUT  # only START by text undoes a STOP
     bodies = texts()
     proven = number_proven(sess, call, sub)
-    if (proven or sub.status == "new") and not clinic_patient(sess, sub.id):
+    if (proven or sub.status == SubscriberStatus.NEW) and not clinic_patient(sess, sub.id):
         sub.locale = locale  # texts from now on in the call's language (a new number's YES reply too)
     if not proven:
         # One text (per call) asks the number to confirm; what was asked for waits for its YES.
-        enqueue(sess, sub, line.renderer.render_text("voice_optin", locale),
+        enqueue(sess, SubscriberSnapshot.of(sub), line.renderer.render_text("voice_optin", locale),
                 dedupe_key=f"voice_optin:{call.call_sid}", source="voice_optin", now=now)
-    elif sub.status == "new":
+    elif sub.status == SubscriberStatus.NEW:
         # Pressing 9 on an attested call is the caller's own request for texts; the first text
         # says "not medical advice" and how to stop, as the first SMS reply does.
-        record_consent(sess, sub, "opt_in", "voice_request", f"9 {what}", now, channel="voice")
-        sub.status = "active"
-        enqueue(sess, sub, line.renderer.render_text("welcome", locale),
+        record_consent(sess, sub.id, "opt_in", "voice_request", f"9 {what}", now, channel="voice")
+        sub.status = SubscriberStatus.ACTIVE
+        enqueue(sess, SubscriberSnapshot.of(sub), line.renderer.render_text("welcome", locale),
                 dedupe_key=f"voice_handoff:{call.call_sid}:welcome", source=source, now=now)
+    to = SubscriberSnapshot.of(sub)
     for number, body in enumerate(bodies):
-        enqueue(sess, sub, body, dedupe_key=key if number == 0 else f"{key}:{number}", source=source,
+        enqueue(sess, to, body, dedupe_key=key if number == 0 else f"{key}:{number}", source=source,
                 now=now, topic=topic, held=not proven)
     if proven:
         if menu is not None:

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-import phonenumbers
-from phonenumbers import timezone as phone_timezone
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..content.catalog import Catalog
 from ..models import AuditLog, Clinic, Enrollment
-from ..phones import InvalidPhone, to_e164
-from ..subscribers import lock_subscriber
+from ..phones import InvalidPhone, known_zone, to_e164, zones_for
+from ..statuses import LIVE_ENROLLMENTS, EnrollmentStatus, SubscriberStatus
+from ..subscribers import SubscriberSnapshot, lock_subscriber
 from .schedule import cancel_queued, queue_confirmation, release_held
 from .series import load_series
 
-LIVE = ("awaiting_yes", "active")
 PAST_LIMIT = timedelta(days=365)  # a start date further back is almost surely a typo
 FUTURE_LIMIT = timedelta(days=90)
 
@@ -53,21 +51,9 @@ LABEL_MAX = 40
 
 
 def guess_timezone(phone_e164: str, fallback: str) -> str:
-    """The number's time zone when phonenumbers knows exactly one, else the clinic's."""
-    try:
-        zones = phone_timezone.time_zones_for_number(phonenumbers.parse(phone_e164))
-    except phonenumbers.NumberParseException:
-        return fallback
-    zones = [z for z in zones if _known_zone(z)]
+    """The number's time zone when it is in exactly one, else the clinic's."""
+    zones = zones_for(phone_e164)
     return zones[0] if len(zones) == 1 else fallback
-
-
-def _known_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def validate(req: EnrollRequest, *, locales: list[str], region: str, clinic_tz: str,
@@ -90,7 +76,7 @@ def validate(req: EnrollRequest, *, locales: list[str], region: str, clinic_tz: 
                               f"unknown treatment category {unknown[0]!r}" if unknown else "choose a treatment category",
                               allowed=list(series.categories))
     tz = (req.timezone or "").strip() or guess_timezone(phone, clinic_tz)
-    if not _known_zone(tz):
+    if not known_zone(tz):
         raise EnrollmentError("unknown_timezone", "timezone", f"unknown time zone {tz!r}")
     today = now.astimezone(ZoneInfo(tz)).date()
     start = req.start_date or today
@@ -115,14 +101,14 @@ def enroll(sess: Session, clinic: Clinic, req: EnrollRequest, *, actor: str, sou
     # The same row lock the SMS webhook takes: a STOP arriving now is either before us (we see
     # opted_out) or after us (it stops this enrollment).
     sub = lock_subscriber(sess, phone)
-    if sub.status == "opted_out":
+    if sub.status == SubscriberStatus.OPTED_OUT:
         raise EnrollmentError("opted_out", "phone", "this number opted out; it can be enrolled after the patient texts START")
     existing = _live(sess, clinic.id, sub.id)
     if existing is not None:
         raise EnrollmentError("duplicate", "phone", "this patient is already enrolled", enrollment_id=existing.id)
     enrollment = Enrollment(
         clinic_id=clinic.id, subscriber_id=sub.id, categories=" ".join(cats), locale=req.locale, timezone=tz,
-        start_date=start, status="awaiting_yes", source=source, consent_attested_by=actor, created_by=actor,
+        start_date=start, status=EnrollmentStatus.AWAITING_YES, source=source, consent_attested_by=actor, created_by=actor,
         created_at=now, expires_at=now + timedelta(days=load_series().expire_days),
         patient_label=(req.label or "").strip() or None,
     )
@@ -131,9 +117,9 @@ def enroll(sess: Session, clinic: Clinic, req: EnrollRequest, *, actor: str, sou
             sess.add(enrollment)
     except IntegrityError:  # a concurrent request enrolled the same patient first
         raise EnrollmentError("duplicate", "phone", "this patient is already enrolled") from None
-    if sub.status == "new":
+    if sub.status == SubscriberStatus.NEW:
         sub.locale = req.locale  # their first words from us are in the language the clinic chose
-    queue_confirmation(sess, catalog, enrollment, clinic, sub, now)
+    queue_confirmation(sess, catalog, enrollment, clinic, SubscriberSnapshot.of(sub), now)
     audit(sess, clinic.id, actor, "enroll", now, enrollment.id,
           f"{source}; {' '.join(cats)}; {req.locale}; start {start.isoformat()}; patient agreement confirmed")
     return enrollment
@@ -142,15 +128,15 @@ def enroll(sess: Session, clinic: Clinic, req: EnrollRequest, *, actor: str, sou
 def _live(sess: Session, clinic_id: int, subscriber_id: int) -> Enrollment | None:
     return sess.scalars(sa.select(Enrollment).where(
         Enrollment.clinic_id == clinic_id, Enrollment.subscriber_id == subscriber_id,
-        Enrollment.status.in_(LIVE))).first()
+        Enrollment.status.in_(LIVE_ENROLLMENTS))).first()
 
 
 def stop(sess: Session, enrollment: Enrollment, *, actor: str, now: datetime, reason: str = "stopped_by_clinic") -> bool:
     """Stop an enrollment and cancel its waiting texts. False when it had already ended."""
-    if enrollment.status not in LIVE:
+    if enrollment.status not in LIVE_ENROLLMENTS:
         return False
-    was_pending = enrollment.status == "awaiting_yes"
-    enrollment.status = "stopped"
+    was_pending = enrollment.status == EnrollmentStatus.AWAITING_YES
+    enrollment.status = EnrollmentStatus.STOPPED
     enrollment.ended_at = now
     enrollment.ended_reason = reason
     cancelled = cancel_queued(sess, enrollment.id)
@@ -166,9 +152,9 @@ def stop_all_for_subscriber(sess: Session, subscriber_id: int, now: datetime, so
     enrollment of it stops, in the opt-out's own transaction. Queued texts are cancelled by
     outbound.cancel_pending in the same transaction."""
     rows = sess.scalars(sa.select(Enrollment).where(
-        Enrollment.subscriber_id == subscriber_id, Enrollment.status.in_(LIVE))).all()
+        Enrollment.subscriber_id == subscriber_id, Enrollment.status.in_(LIVE_ENROLLMENTS))).all()
     for enrollment in rows:
-        enrollment.status = "stopped"
+        enrollment.status = EnrollmentStatus.STOPPED
         enrollment.ended_at = now
         enrollment.ended_reason = "opted_out"
         audit(sess, enrollment.clinic_id, "patient", "opt_out", now, enrollment.id, f"patient opted out ({source})")

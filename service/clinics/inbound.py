@@ -19,33 +19,38 @@ from sqlalchemy.orm import Session
 
 from ..engine import Facts, RedFlag
 from ..engine import keywords as kw
-from ..models import Clinic, ConsentEvent, Enrollment, EnrollmentMessage, FollowUpTask, OutboundMessage, Subscriber
+from ..models import Clinic, ConsentEvent, Enrollment, EnrollmentMessage, FollowUpTask, OutboundMessage
+from ..statuses import CONFIRMED_ENROLLMENTS, RECEIVED_MESSAGES, EnrollmentStatus, SubscriberStatus, TaskStatus
+from ..subscribers import SubscriberSnapshot
 from .enroll import audit
 from .schedule import activate, clinic_label, confirmed_by_yes, queue, release_held
 from .series import load_series
 
 CHECKIN_ANSWERS = {1: ("checkin_fine", None), 2: ("checkin_side", "side_effects"), 3: ("checkin_call", "call_me")}
-SENT = ("sending", "sent", "delivered")
 
 
-def _activate(sess: Session, sub: Subscriber, enrollment: Enrollment, word: str, now: datetime, line) -> None:
+def _activate(sess: Session, sub: SubscriberSnapshot, enrollment: Enrollment, word: str, now: datetime,
+              line) -> None:
     """Confirm this one enrollment (issue 17: a YES answers one clinic's question, never every
-    pending one), then let the next clinic's held confirmation go out; it needs its own YES."""
+    pending one), then let the next clinic's held confirmation go out; it needs its own YES.
+    (The number itself is active already: the engine's ClinicConfirmed, or Twilio's START.)"""
     activate(sess, line.renderer.catalog, enrollment, sub, now)
     audit(sess, enrollment.clinic_id, "patient", "confirm", now, enrollment.id, "patient replied YES")
     sess.add(ConsentEvent(subscriber_id=sub.id, kind="opt_in", source="clinic_enrollment_yes",
                           detail=kw.normalize(word)[:80], channel="sms", created_at=now))
-    sub.status = "active"
-    sub.last_seen_at = now
     release_held(sess, sub.id, now)
 
 
-def facts(sess: Session, sub: Subscriber, now: datetime, line) -> Facts:
+def _enrolled(sess: Session, sub: SubscriberSnapshot) -> bool:
+    """Whether any clinic ever enrolled the number: read with the SMS path's row lock, else asked."""
+    if sub.has_enrollment is not None:
+        return sub.has_enrollment
+    return sess.execute(_ENROLLED, {"sub": sub.id}).first() is not None
+
+
+def facts(sess: Session, sub: SubscriberSnapshot, now: datetime, line) -> Facts:
     """What the engine must know about this number's clinics (nothing when none enrolled it)."""
-    enrolled = getattr(sub, "has_enrollment", None)  # read with the SMS path's row lock
-    if enrolled is None:
-        enrolled = sess.execute(_ENROLLED, {"sub": sub.id}).first() is not None
-    if not enrolled:
+    if not _enrolled(sess, sub):
         return Facts()
     pending = confirmed_by_yes(sess, sub.id, now)
     open_ = _open_checkins(sess, sub, now)
@@ -59,7 +64,7 @@ def clinic_sees(sess: Session, subscriber_id: int, status: str | None) -> bool:
     return bool(_red_flag_targets(sess, subscriber_id, status))
 
 
-def confirm(sess: Session, sub: Subscriber, word: str, now: datetime, line) -> None:
+def confirm(sess: Session, sub: SubscriberSnapshot, word: str, now: datetime, line) -> None:
     """The engine's ClinicConfirmed: activate the enrollment whose confirmation the person last
     received (its reply and the state change are the engine's)."""
     enrollment = confirmed_by_yes(sess, sub.id, now)
@@ -67,7 +72,7 @@ def confirm(sess: Session, sub: Subscriber, word: str, now: datetime, line) -> N
         _activate(sess, sub, enrollment, word, now, line)
 
 
-def advanced_opt_in(sess: Session, sub: Subscriber, word: str, now: datetime, line) -> None:
+def advanced_opt_in(sess: Session, sub: SubscriberSnapshot, word: str, now: datetime, line) -> None:
     """Twilio answered the YES itself (OptOutType=START): confirm, and queue our welcome text."""
     enrollment = confirmed_by_yes(sess, sub.id, now)
     if enrollment is None:
@@ -85,26 +90,22 @@ _OPEN_CHECKINS = (
     sa.select(Enrollment)
     .join(EnrollmentMessage, EnrollmentMessage.enrollment_id == Enrollment.id)
     .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
-    .where(Enrollment.subscriber_id == sa.bindparam("sub"), Enrollment.status.in_(("active", "completed")),
+    .where(Enrollment.subscriber_id == sa.bindparam("sub"), Enrollment.status.in_(CONFIRMED_ENROLLMENTS),
            Enrollment.checkin_answer.is_(None), EnrollmentMessage.step == "common.checkin",
-           OutboundMessage.status.in_(SENT), _SENT_AT >= sa.bindparam("since"), _SENT_AT <= sa.bindparam("now"))
+           OutboundMessage.status.in_(RECEIVED_MESSAGES), _SENT_AT >= sa.bindparam("since"), _SENT_AT <= sa.bindparam("now"))
     .order_by(Enrollment.id.desc())
 )
 
 
-def _open_checkins(sess: Session, sub: Subscriber, now: datetime) -> list[Enrollment]:
+def _open_checkins(sess: Session, sub: SubscriberSnapshot, now: datetime) -> list[Enrollment]:
     """Enrollments whose check-in text went out recently and is not answered yet."""
-    # The SMS path's SubscriberRow read this with the lock (service/conversation.py); else ask.
-    enrolled = getattr(sub, "has_enrollment", None)
-    if enrolled is None:
-        enrolled = sess.execute(_ENROLLED, {"sub": sub.id}).first() is not None
-    if not enrolled:
+    if not _enrolled(sess, sub):
         return []
     since = now - timedelta(days=load_series().checkin_open_days)
     return list(sess.scalars(_OPEN_CHECKINS, {"sub": sub.id, "since": since, "now": now}))
 
 
-def checkin_answer(sess: Session, sub: Subscriber, number: int, body: str, now: datetime) -> None:
+def checkin_answer(sess: Session, sub: SubscriberSnapshot, number: int, body: str, now: datetime) -> None:
     """The engine's CheckinAnswered: record the answer; 2 and 3 make a task for the clinic."""
     _, task_kind = CHECKIN_ANSWERS[number]
     for enrollment in _open_checkins(sess, sub, now):
@@ -112,7 +113,7 @@ def checkin_answer(sess: Session, sub: Subscriber, number: int, body: str, now: 
         enrollment.checkin_answered_at = now
         if task_kind:
             sess.add(FollowUpTask(clinic_id=enrollment.clinic_id, enrollment_id=enrollment.id, kind=task_kind,
-                                  urgent=False, body=body[:500], status="open", created_at=now))
+                                  urgent=False, body=body[:500], status=TaskStatus.OPEN, created_at=now))
         audit(sess, enrollment.clinic_id, "patient", "checkin", now, enrollment.id, f"answered {number}")
 
 
@@ -120,9 +121,9 @@ def _red_flag_targets(sess: Session, subscriber_id: int, status: str | None) -> 
     """The enrollments whose clinic must hear of a red flag: each one the patient confirmed and
     is still in; after an opt-out (which stopped them), the ones it stopped: the clinic still
     cares for the patient though the line may no longer text them (medical.md section 6)."""
-    live = Enrollment.status == "active"
-    if status == "opted_out":
-        live = sa.or_(live, sa.and_(Enrollment.status == "stopped", Enrollment.ended_reason == "opted_out"))
+    live = Enrollment.status == EnrollmentStatus.ACTIVE
+    if status == SubscriberStatus.OPTED_OUT:
+        live = sa.or_(live, sa.and_(Enrollment.status == EnrollmentStatus.STOPPED, Enrollment.ended_reason == "opted_out"))
     return list(sess.scalars(sa.select(Enrollment).where(
         Enrollment.subscriber_id == subscriber_id, Enrollment.confirmed_at.is_not(None), live)
         .order_by(Enrollment.id)))
@@ -136,7 +137,7 @@ def red_flag(sess: Session, subscriber_id: int, status: str | None, flag: RedFla
     enrollments = _red_flag_targets(sess, subscriber_id, status)
     for enrollment in enrollments:
         sess.add(FollowUpTask(clinic_id=enrollment.clinic_id, enrollment_id=enrollment.id, kind="red_flag",
-                              urgent=True, body=(body + (f" [{note}]" if note else ""))[:500], status="open",
+                              urgent=True, body=(body + (f" [{note}]" if note else ""))[:500], status=TaskStatus.OPEN,
                               created_at=now, red_flag_class=flag.kind, red_flag_words=flag.words[:200]))
         audit(sess, enrollment.clinic_id, "patient", "red_flag", now, enrollment.id,
               f"red flag ({flag.kind}): {flag.term}")

@@ -15,21 +15,20 @@ from sqlalchemy.orm import Session
 
 from ..content.catalog import Catalog
 from ..content.segments import count
-from ..models import Clinic, Enrollment, EnrollmentMessage, OutboundMessage, Subscriber
-from ..outbound import HELD, enqueue
+from ..models import Clinic, Enrollment, EnrollmentMessage, OutboundMessage
+from ..outbound import enqueue
+from ..statuses import IN_FLIGHT_MESSAGES, RECEIVED_MESSAGES, WAITING_MESSAGES, EnrollmentStatus, MessageStatus
+from ..subscribers import SubscriberSnapshot
 from .series import Step, load_series
 
 SEND_AT = time(10, 0)  # local time a series text is due; the worker defers it into the window
 CLINIC_NAME_MAX = 36  # longer names are cut so the confirmation fits 3 segments in every script
 TEXT_SEGMENTS = 3
 NON_SERIES = ("confirm", "catchup", "welcome")  # an enrollment's texts that are not series steps
-# A confirmation waiting for another clinic's to be answered (issue 17): the worker claims only
-# queued rows, so a held one is never sent until `release_held` queues it. Clinics see it as
-# queued (`visible_status`): "held" would tell one clinic that another is enrolling the number.
-# (HELD is the outbound queue's status, service/outbound.py.)
-# A confirmation in the person's hands or on its way: its YES is still to come.
-IN_FLIGHT = ("queued", "sending", "sent", "delivered")
-RECEIVED = ("sending", "sent", "delivered")  # sending: Twilio may have delivered before we marked it
+# A confirmation waiting for another clinic's to be answered (issue 17) is held: the worker claims
+# only queued rows, so a held one is never sent until `release_held` queues it. Clinics see it as
+# queued (clinics.scope.visible_status): "held" would tell one clinic that another is enrolling
+# the number. One in flight (statuses.IN_FLIGHT_MESSAGES) has its YES still to come.
 
 
 def categories_of(enrollment: Enrollment) -> list[str]:
@@ -51,7 +50,7 @@ def due_on(enrollment: Enrollment, day: date, now: datetime) -> datetime:
     return max(now, local.astimezone(now.tzinfo))
 
 
-def queue(sess: Session, enrollment: Enrollment, sub: Subscriber, step: str, body: str, *,
+def queue(sess: Session, enrollment: Enrollment, sub: SubscriberSnapshot, step: str, body: str, *,
           now: datetime, due_at: datetime | None = None, topic: str | None = None) -> OutboundMessage | None:
     """Queue one text of this enrollment (at most once per step) and link it to the enrollment."""
     key = f"enroll:{enrollment.id}:{step}" if step in NON_SERIES else f"enroll:{enrollment.id}:step:{step}"
@@ -74,34 +73,29 @@ def confirmation_text(catalog: Catalog, enrollment: Enrollment, clinic: Clinic) 
                        count=str(len(series.plan(cats))), weeks=str(series.weeks(cats)))
 
 
-def visible_status(status: str) -> str:
-    """A queue status as a clinic's portal and API show it."""
-    return "queued" if status == HELD else status
-
-
 def _confirmations(subscriber_id: int, now: datetime, statuses: tuple[str, ...]) -> sa.Select:
     """A number's live (awaiting YES, not expired) enrollments whose confirmation has one of
     these statuses, with that confirmation."""
     return (sa.select(Enrollment, OutboundMessage)
             .join(EnrollmentMessage, EnrollmentMessage.enrollment_id == Enrollment.id)
             .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
-            .where(Enrollment.subscriber_id == subscriber_id, Enrollment.status == "awaiting_yes",
+            .where(Enrollment.subscriber_id == subscriber_id, Enrollment.status == EnrollmentStatus.AWAITING_YES,
                    Enrollment.expires_at > now, EnrollmentMessage.step == "confirm",
                    OutboundMessage.status.in_(statuses)))
 
 
 def queue_confirmation(sess: Session, catalog: Catalog, enrollment: Enrollment, clinic: Clinic,
-                       sub: Subscriber, now: datetime) -> OutboundMessage | None:
+                       sub: SubscriberSnapshot, now: datetime) -> OutboundMessage | None:
     """The one text before YES. Due now: the patient is usually still in the clinic.
 
     One confirmation at a time per number: while another clinic's is queued or unanswered, this
     one is held, so a YES always answers exactly one clinic's question (`confirmed_by_yes`)."""
-    busy = sess.execute(_confirmations(sub.id, now, IN_FLIGHT).where(Enrollment.id != enrollment.id)
+    busy = sess.execute(_confirmations(sub.id, now, IN_FLIGHT_MESSAGES).where(Enrollment.id != enrollment.id)
                         .limit(1)).first() is not None
     row = queue(sess, enrollment, sub, "confirm", confirmation_text(catalog, enrollment, clinic),
                 now=now, topic="confirm")
-    if row is not None and busy and row.status == "queued":
-        row.status = HELD
+    if row is not None and busy and row.status == MessageStatus.QUEUED:
+        row.status = MessageStatus.HELD
     return row
 
 
@@ -109,7 +103,7 @@ def confirmed_by_yes(sess: Session, subscriber_id: int, now: datetime) -> Enroll
     """The enrollment a YES from this number answers: the live one whose confirmation the person
     received last. None when no confirmation reached them (queued, held or cancelled ones do not
     count): the YES is then an ordinary opt-in keyword."""
-    found = sess.execute(_confirmations(subscriber_id, now, RECEIVED)
+    found = sess.execute(_confirmations(subscriber_id, now, RECEIVED_MESSAGES)
                          .order_by(sa.func.coalesce(OutboundMessage.sent_at, OutboundMessage.due_at).desc(),
                                    OutboundMessage.id.desc()).limit(1)).first()
     return found[0] if found else None
@@ -119,14 +113,14 @@ def release_held(sess: Session, subscriber_id: int, now: datetime) -> Enrollment
     """Queue the oldest held confirmation of this number once no other is in flight (after a YES,
     a stop, an expiry or an undelivered confirmation). Its enrollment gets a full answer period
     from now. Returns the enrollment released, if any."""
-    if sess.execute(_confirmations(subscriber_id, now, IN_FLIGHT).limit(1)).first() is not None:
+    if sess.execute(_confirmations(subscriber_id, now, IN_FLIGHT_MESSAGES).limit(1)).first() is not None:
         return None
-    found = sess.execute(_confirmations(subscriber_id, now, (HELD,))
+    found = sess.execute(_confirmations(subscriber_id, now, (MessageStatus.HELD,))
                          .order_by(Enrollment.id).limit(1)).first()
     if found is None:
         return None
     enrollment, message = found
-    message.status, message.due_at = "queued", now
+    message.status, message.due_at = MessageStatus.QUEUED, now
     enrollment.expires_at = max(enrollment.expires_at, now + timedelta(days=load_series().expire_days))
     return enrollment
 
@@ -141,7 +135,7 @@ def catchup_text(catalog: Catalog, locale: str, categories: list[str]) -> str:
     return text
 
 
-def activate(sess: Session, catalog: Catalog, enrollment: Enrollment, sub: Subscriber, now: datetime) -> None:
+def activate(sess: Session, catalog: Catalog, enrollment: Enrollment, sub: SubscriberSnapshot, now: datetime) -> None:
     """YES received: mark active and queue the series.
 
     Steps whose day is already past (the treatment started before the enrollment) are not sent
@@ -151,7 +145,7 @@ def activate(sess: Session, catalog: Catalog, enrollment: Enrollment, sub: Subsc
     series = load_series()
     cats = categories_of(enrollment)
     today = local_today(enrollment, now)
-    enrollment.status = "active"
+    enrollment.status = EnrollmentStatus.ACTIVE
     enrollment.confirmed_at = now
     missed: list[Step] = []
     for step in series.plan(cats):
@@ -173,7 +167,7 @@ def cancel_queued(sess: Session, enrollment_id: int) -> int:
     ids = sa.select(EnrollmentMessage.message_id).where(EnrollmentMessage.enrollment_id == enrollment_id)
     result = sess.execute(
         sa.update(OutboundMessage)
-        .where(OutboundMessage.id.in_(ids), OutboundMessage.status.in_(("queued", HELD)))
+        .where(OutboundMessage.id.in_(ids), OutboundMessage.status.in_(WAITING_MESSAGES))
         .values(status="cancelled")
         .execution_options(synchronize_session=False)
     )

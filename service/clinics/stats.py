@@ -18,9 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..models import ConsentEvent, Enrollment, EnrollmentMessage, FollowUpTask, InboundMessage, OutboundMessage
-from .schedule import visible_status
-
-FINAL = ("delivered", "undelivered", "failed")
+from ..statuses import FINAL_MESSAGES, EnrollmentStatus, MessageStatus
+from .scope import visible_status, while_confirmed
 
 
 @dataclass
@@ -44,9 +43,9 @@ def dashboard(sess: Session, clinic_id: int, now: datetime, days: int) -> Dashbo
     funnel = [
         ("enrolled", len(rows)),
         ("confirmed", sum(1 for _, confirmed, _r in rows if confirmed)),
-        ("completed", sum(1 for status, _, _r in rows if status == "completed")),
+        (EnrollmentStatus.COMPLETED, sum(1 for status, _, _r in rows if status == EnrollmentStatus.COMPLETED)),
         ("opted_out", sum(1 for _, confirmed, reason in rows if confirmed and reason == "opted_out")),
-        ("expired", sum(1 for status, _, _r in rows if status == "expired")),
+        (EnrollmentStatus.EXPIRED, sum(1 for status, _, _r in rows if status == EnrollmentStatus.EXPIRED)),
     ]
 
     clinic_messages = (sa.select(OutboundMessage)
@@ -59,8 +58,8 @@ def dashboard(sess: Session, clinic_id: int, now: datetime, days: int) -> Dashbo
                                   .group_by(clinic_messages.c.status)).all():
         messages[visible_status(status)] += n
     messages = dict(messages)
-    finished = sum(messages.get(s, 0) for s in FINAL)
-    rate = messages.get("delivered", 0) / finished if finished else None
+    finished = sum(messages.get(s, 0) for s in FINAL_MESSAGES)
+    rate = messages.get(MessageStatus.DELIVERED, 0) / finished if finished else None
     errors = [(code, n) for code, n in sess.execute(
         sa.select(clinic_messages.c.error_code, sa.func.count().label("n"))
         .where(clinic_messages.c.error_code.is_not(None))
@@ -90,17 +89,6 @@ def red_flags(sess: Session, clinic_id: int, since: datetime) -> dict[str, dict[
     ).all():
         counts[kind or "urgent"][locale] = counts[kind or "urgent"].get(locale, 0) + n
     return dict(counts)
-
-
-def while_confirmed(clinic_id: int, subscriber_id: sa.ColumnElement, at: sa.ColumnElement) -> sa.Exists:
-    """True for an event of a number at a moment when it was this clinic's confirmed patient:
-    within [confirmed_at, ended_at] of one of the clinic's enrollments of it (an opt-out ends the
-    enrollment at the opt-out's own moment, hence the closed interval). EXISTS, so a number
-    enrolled twice over the years is never counted twice."""
-    return sa.exists().where(
-        Enrollment.clinic_id == clinic_id, Enrollment.subscriber_id == subscriber_id,
-        Enrollment.confirmed_at.is_not(None), Enrollment.confirmed_at <= at,
-        sa.or_(Enrollment.ended_at.is_(None), at <= Enrollment.ended_at))
 
 
 def _topics(sess: Session, clinic_id: int, since: datetime

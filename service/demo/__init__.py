@@ -29,6 +29,7 @@ from ..clinics.enroll import EnrollRequest, enroll
 from ..clinics.lifecycle import sweep
 from ..conversation import handle_sms
 from ..models import Clinic, Enrollment, EnrollmentMessage, OutboundMessage, Subscriber, TrialSite, TrialStudy, TrialSync
+from ..statuses import MessageStatus
 from ..trials.geo import zip_place
 from ..trials.subtypes import encode
 
@@ -121,15 +122,16 @@ def _deliver(until: datetime) -> int:
     with db.transaction() as sess:
         rows = sess.execute(sa.select(OutboundMessage, EnrollmentMessage.step)
                             .outerjoin(EnrollmentMessage, EnrollmentMessage.message_id == OutboundMessage.id)
-                            .where(OutboundMessage.status == "queued", OutboundMessage.due_at <= until)).all()
+                            .where(OutboundMessage.status == MessageStatus.QUEUED,
+                                   OutboundMessage.due_at <= until)).all()
         for row, step in rows:
             row.attempts += 1
             row.sent_at = row.due_at
             row.twilio_sid = "SMdemo" + uuid.uuid4().hex
             if step and "." in step and not step.endswith("checkin") and row.id % 5 == 0:
-                row.status, row.error_code = "undelivered", DELIVERY_ERRORS[row.id % 2]
+                row.status, row.error_code = MessageStatus.UNDELIVERED, DELIVERY_ERRORS[row.id % 2]
             else:
-                row.status = "delivered"
+                row.status = MessageStatus.DELIVERED
         return len(rows)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..db import is_postgres
 from ..models import OutboundMessage
+from ..statuses import PENDING_MESSAGES, MessageStatus
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,11 @@ def claim(sess: Session, now: datetime, batch: int, lease: timedelta) -> Claim:
     """Lease up to `batch` due rows, oldest due first. The caller commits."""
     m = OutboundMessage
     due = sa.or_(
-        sa.and_(m.status == "queued", m.due_at <= now),
-        sa.and_(m.status == "sending", m.lease_until < now),
+        sa.and_(m.status == MessageStatus.QUEUED, m.due_at <= now),
+        sa.and_(m.status == MessageStatus.SENDING, m.lease_until < now),
     )
     # The status IN (...) repeats the partial index's predicate so the planner can use it.
-    query = (sa.select(m.id).where(m.status.in_(("queued", "sending")), due)
+    query = (sa.select(m.id).where(m.status.in_(PENDING_MESSAGES), due)
              .order_by(m.due_at, m.id).limit(batch))
     if is_postgres(sess):
         query = query.with_for_update(skip_locked=True)
@@ -41,7 +42,7 @@ def claim(sess: Session, now: datetime, batch: int, lease: timedelta) -> Claim:
     token = uuid.uuid4().hex
     if ids:
         sess.execute(sa.update(m).where(m.id.in_(ids))
-                     .values(status="sending", lease_until=now + lease, lease_token=token)
+                     .values(status=MessageStatus.SENDING, lease_until=now + lease, lease_token=token)
                      .execution_options(synchronize_session=False))
     return Claim(token, ids)
 
@@ -51,7 +52,7 @@ def release(sess: Session, token: str, ids: list[int]) -> int:
     if not ids:
         return 0
     m = OutboundMessage
-    result = sess.execute(sa.update(m).where(m.id.in_(ids), m.lease_token == token, m.status == "sending")
-                          .values(status="queued", lease_until=None, lease_token=None)
+    result = sess.execute(sa.update(m).where(m.id.in_(ids), m.lease_token == token, m.status == MessageStatus.SENDING)
+                          .values(status=MessageStatus.QUEUED, lease_until=None, lease_token=None)
                           .execution_options(synchronize_session=False))
     return result.rowcount or 0

@@ -22,15 +22,17 @@ from ..consent import record_consent
 from ..db import transaction
 from ..models import OutboundAttempt, OutboundMessage, Subscriber
 from ..outbound import cancel_pending
+from ..statuses import FINAL_MESSAGES, UNDELIVERED_MESSAGES, MessageStatus, SubscriberStatus
 
 log = logging.getLogger(__name__)
 
-RANK = {"cancelled": -1, "queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
-FINAL = frozenset({"delivered", "undelivered", "failed"})
+S = MessageStatus
+RANK = {S.CANCELLED: -1, S.QUEUED: 0, S.SENDING: 1, S.SENT: 2, S.DELIVERED: 3, S.UNDELIVERED: 3, S.FAILED: 3}
+# Twilio's message statuses -> ours.
 FROM_TWILIO = {
-    "accepted": "sent", "scheduled": "sent", "queued": "sent", "sending": "sent", "sent": "sent",
-    "delivered": "delivered", "read": "delivered",
-    "undelivered": "undelivered", "failed": "failed", "canceled": "failed",
+    "accepted": S.SENT, "scheduled": S.SENT, "queued": S.SENT, "sending": S.SENT, "sent": S.SENT,
+    "delivered": S.DELIVERED, "read": S.DELIVERED,
+    "undelivered": S.UNDELIVERED, "failed": S.FAILED, "canceled": S.FAILED,
 }
 OPTED_OUT = "21610"  # Twilio: "Attempt to send to unsubscribed recipient"
 
@@ -41,12 +43,12 @@ def ours(twilio_status: str) -> str | None:
 
 def advance(row: OutboundMessage, status: str, error_code: str | None = None) -> bool:
     """Move `row` forward to `status`; False (and no change) when that would be a step back."""
-    if row.status in FINAL or RANK[status] <= RANK.get(row.status, -1):
+    if row.status in FINAL_MESSAGES or RANK[status] <= RANK.get(row.status, -1):
         return False
     row.status = status
-    if status in ("undelivered", "failed"):
+    if status in UNDELIVERED_MESSAGES:
         row.error_code = error_code or row.error_code
-    elif status == "delivered":
+    elif status == S.DELIVERED:
         row.error_code = None
     return True
 
@@ -57,13 +59,13 @@ def accepted(row: OutboundMessage, sid: str, twilio_status: str, now: datetime) 
         # Two REST calls for one row both reached Twilio: record it loudly, keep the first sid.
         log.error("outbound %s reached Twilio twice (%s and %s)", row.id, row.twilio_sid, sid)
         return
-    if row.twilio_sid is None and row.status in ("failed", "cancelled"):
+    if row.twilio_sid is None and row.status in (S.FAILED, S.CANCELLED):
         # Our "failed"/"cancelled" was a guess made without Twilio's word: Twilio's wins.
-        row.status = "sending"
+        row.status = S.SENDING
         row.error_code = None
     row.twilio_sid = sid
     row.sent_at = row.sent_at or now
-    advance(row, ours(twilio_status) or "sent")
+    advance(row, ours(twilio_status) or S.SENT)
 
 
 def opt_out_from_21610(sess: Session, subscriber_id: int, detail: str, now: datetime) -> None:
@@ -71,11 +73,11 @@ def opt_out_from_21610(sess: Session, subscriber_id: int, detail: str, now: date
     (consent history, every pending text cancelled, every clinic's enrollment stopped)."""
 
     sub = sess.scalars(sa.select(Subscriber).where(Subscriber.id == subscriber_id).with_for_update()).one()
-    if sub.status == "opted_out":
+    if sub.status == SubscriberStatus.OPTED_OUT:
         cancel_pending(sess, sub.id)  # already recorded; still make sure nothing is left queued
         return
-    record_consent(sess, sub, "opt_out", "twilio_21610", detail, now)
-    sub.status = "opted_out"
+    record_consent(sess, sub.id, "opt_out", "twilio_21610", detail, now)
+    sub.status = SubscriberStatus.OPTED_OUT
 
 
 def record_callback(sess: Session, *, sid: str, twilio_status: str, error_code: str | None,
@@ -97,7 +99,7 @@ def record_callback(sess: Session, *, sid: str, twilio_status: str, error_code: 
     if row is None:
         return "unknown"
     changed = advance(row, status, error_code) if status else False
-    if status == "failed" and error_code == OPTED_OUT:
+    if status == S.FAILED and error_code == OPTED_OUT:
         opt_out_from_21610(sess, row.subscriber_id, sid, now)
     return "updated" if changed else "unchanged"
 

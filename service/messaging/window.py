@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-import phonenumbers
-from phonenumbers import timezone as phone_timezone
+from ..phones import known_zone, zones_for
 
 MAX_SPREAD = timedelta(hours=4)  # more zones apart than this: the number tells us nothing useful
 
@@ -71,28 +69,9 @@ def window_from_hours(start_hour: int, end_hour: int) -> Window:
     return Window(time(start_hour % 24), None if end_hour >= 24 else time(end_hour))
 
 
-@lru_cache(maxsize=4096)
-def zones_for(phone: str) -> tuple[str, ...]:
-    """Known IANA zones for an E.164 number ('Etc/Unknown' and unparsable numbers give ())."""
-    try:
-        zones = phone_timezone.time_zones_for_number(phonenumbers.parse(phone))
-    except phonenumbers.NumberParseException:
-        return ()
-    return tuple(z for z in zones if _known(z))
-
-
-@lru_cache(maxsize=512)
-def _known(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
 def zones_to_use(now: datetime, *, override: str | None, phone: str, fallback: str) -> list[ZoneInfo]:
     """The zones whose local time must all be inside the window."""
-    if override and _known(override):
+    if override and known_zone(override):
         return [ZoneInfo(override)]
     names = zones_for(phone)
     if names:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app
 from flask_login import UserMixin, current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
 
-from ..clinics import MAX_ID
+from ..clinics import scope
 from ..models import Enrollment, StaffUser
+from ..statuses import LIVE_ENROLLMENTS, EnrollmentStatus
 from .errors import html_error_page
 from .i18n import NAMES, current_locale, gettext, ngettext
 
@@ -32,7 +32,7 @@ def session_expired(signed_in_at, at: datetime) -> bool:
 @bp.context_processor
 def _portal_globals() -> dict:
     return {"_": gettext, "ngettext": ngettext, "portal_locale": current_locale(), "portal_languages": NAMES,
-            "csrf_token": generate_csrf}
+            "csrf_token": generate_csrf, "enrollment_status": EnrollmentStatus, "live_enrollments": LIVE_ENROLLMENTS}
 
 
 @bp.errorhandler(404)
@@ -73,14 +73,10 @@ def clinic_id() -> int:
     return current_user.clinic_id
 
 
-def own_enrollment(sess: Session, enrollment_id: int, *, lock: bool = False) -> Enrollment:
-    """The caller's clinic's enrollment, or 404: another clinic's id is as good as unknown."""
-    if not 1 <= enrollment_id <= MAX_ID:
+def own_enrollment(sess: Session, enrollment_id: int, *, lock: bool = False) -> tuple[Enrollment, str]:
+    """The caller's clinic's enrollment and its patient's number, or 404: another clinic's id is
+    as good as unknown."""
+    found = scope.own_enrollment(sess, clinic_id(), enrollment_id, lock=lock)
+    if found is None:
         abort(404)
-    query = sa.select(Enrollment).where(Enrollment.id == enrollment_id, Enrollment.clinic_id == clinic_id())
-    if lock:
-        query = query.with_for_update()
-    enrollment = sess.scalars(query).one_or_none()
-    if enrollment is None:
-        abort(404)
-    return enrollment
+    return found

@@ -8,7 +8,7 @@ enrollment ended, audit actions) are shown in the nurse's language, never raw.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, url_for
@@ -17,11 +17,13 @@ from flask_login import current_user, login_required
 from .. import db
 from ..clinics.enroll import audit
 from ..models import Clinic
+from ..phones import known_zone
+from ..statuses import TaskStatus
 from .blueprint import bp, clinic_id, now
 from .forms import ClinicForm
 from .i18n import N_, _
 
-TASK_STATUSES = {"open": N_("Open"), "closed": N_("Closed")}
+TASK_STATUSES = {TaskStatus.OPEN: N_("Open"), TaskStatus.CLOSED: N_("Closed")}
 END_REASONS = {
     "stopped_by_clinic": N_("stopped by the clinic"), "opted_out": N_("the patient texted STOP"),
     "series_sent": N_("every text was sent"), "no_yes": N_("no YES within the time allowed"),
@@ -49,10 +51,7 @@ def clinic_zone() -> ZoneInfo:
 
 
 def _zone(name: str | None) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+    return ZoneInfo(name) if name and known_zone(name) else None
 
 
 @bp.app_template_filter("local")

@@ -10,6 +10,7 @@ from .. import db
 from ..clinics.lifecycle import sweep
 from ..clinics.stats import dashboard as clinic_dashboard
 from ..models import FollowUpTask
+from ..statuses import EnrollmentStatus, TaskStatus
 from .blueprint import bp, clinic_id, now
 from .charts import bar_chart
 from .enrollments import _category_label, _language_name, _message_status_label
@@ -18,8 +19,9 @@ from .tasks import _red_flag_class_label, tasks_query
 
 RED_FLAG_ORDER = ["emergency", "crisis", "urgent"]
 
-STAGES = {"enrolled": N_("All enrollments"), "confirmed": N_("Confirmed (YES)"), "completed": N_("Completed"),
-          "opted_out": N_("Opted out"), "expired": N_("Expired, no YES")}
+# The funnel's stages (clinics.stats.dashboard): two are enrollment statuses.
+STAGES = {"enrolled": N_("All enrollments"), "confirmed": N_("Confirmed (YES)"), EnrollmentStatus.COMPLETED: N_("Completed"),
+          "opted_out": N_("Opted out"), EnrollmentStatus.EXPIRED: N_("Expired, no YES")}
 PERIODS = (30, 90)
 
 
@@ -31,10 +33,10 @@ def dashboard():
     with db.transaction() as sess:
         sweep(sess, now(), clinic_id())
         data = clinic_dashboard(sess, clinic_id(), now(), days)
-        urgent = sess.execute(tasks_query("open").where(FollowUpTask.urgent.is_(True))
+        urgent = sess.execute(tasks_query(TaskStatus.OPEN).where(FollowUpTask.urgent.is_(True))
                               .order_by(FollowUpTask.id.desc()).limit(20)).all()
         open_tasks = sess.scalar(sa.select(sa.func.count()).select_from(FollowUpTask).where(
-            FollowUpTask.clinic_id == clinic_id(), FollowUpTask.status == "open"))
+            FollowUpTask.clinic_id == clinic_id(), FollowUpTask.status == TaskStatus.OPEN))
     charts = {
         "funnel": bar_chart([(_(STAGES[s]), n) for s, n in data.funnel], _("Enrollment funnel")),
         "messages": bar_chart([(_message_status_label(s), n) for s, n in sorted(data.messages.items())],

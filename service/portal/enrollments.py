@@ -9,13 +9,15 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user, login_required
 
 from .. import db
+from ..clinics import scope
 from ..clinics.enroll import EnrollmentError, EnrollRequest, enroll, guess_timezone, stop
 from ..clinics.lifecycle import sweep
-from ..clinics.schedule import visible_status
+from ..clinics.scope import visible_status
 from ..clinics.series import load_series
 from ..content.locales import KNOWN_LOCALES
-from ..models import Clinic, Enrollment, EnrollmentMessage, FollowUpTask, OutboundMessage, Subscriber
+from ..models import Clinic, EnrollmentMessage, FollowUpTask, OutboundMessage
 from ..phones import InvalidPhone, to_e164
+from ..statuses import LIVE_ENROLLMENTS, EnrollmentStatus, MessageStatus
 from . import csv_import
 from .blueprint import bp, clinic_id, now, own_enrollment
 from .forms import ActionForm, EnrollForm, ImportForm
@@ -37,12 +39,15 @@ ERRORS = {
 }
 # "Failed" is a message's status ("Envío fallido") and an enrollment's ("Fallida"): two texts.
 STATUSES = {
-    "awaiting_yes": N_("Awaiting YES"), "active": N_("Active"), "completed": N_("Completed"),
-    "stopped": N_("Stopped"), "failed": N_("Failed"), "expired": N_("Expired"),
+    EnrollmentStatus.AWAITING_YES: N_("Awaiting YES"), EnrollmentStatus.ACTIVE: N_("Active"),
+    EnrollmentStatus.COMPLETED: N_("Completed"), EnrollmentStatus.STOPPED: N_("Stopped"),
+    EnrollmentStatus.FAILED: N_("Failed"), EnrollmentStatus.EXPIRED: N_("Expired"),
 }
+# Every status a clinic may see (a held text shows as queued: clinics.scope.visible_status).
 MESSAGE_STATUSES = {
-    "queued": N_("Queued"), "sending": N_("Sending"), "sent": N_("Sent"), "delivered": N_("Delivered"),
-    "undelivered": N_("Not delivered"), "failed": N_("Sending failed"), "cancelled": N_("Cancelled"),
+    MessageStatus.QUEUED: N_("Queued"), MessageStatus.SENDING: N_("Sending"), MessageStatus.SENT: N_("Sent"),
+    MessageStatus.DELIVERED: N_("Delivered"), MessageStatus.UNDELIVERED: N_("Not delivered"),
+    MessageStatus.FAILED: N_("Sending failed"), MessageStatus.CANCELLED: N_("Cancelled"),
 }
 STEPS = {"confirm": N_("Confirmation (reply YES)"), "welcome": N_("Welcome"), "catchup": N_("Catch-up summary"),
          "checkin": N_("Check-in"), "what": N_("what to expect"), "side": N_("side effects to report"),
@@ -123,16 +128,8 @@ def enrollments():
     status = request.args.get("status") or None
     with db.transaction() as sess:
         sweep(sess, now(), clinic_id())
-        query = (sa.select(Enrollment, Subscriber.phone)
-                 .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-                 .where(Enrollment.clinic_id == clinic_id())
-                 .order_by(Enrollment.id.desc()).limit(500))
-        if status in STATUSES:
-            query = query.where(Enrollment.status == status)
-        rows = sess.execute(query).all()
-        counts = dict(sess.execute(sa.select(Enrollment.status, sa.func.count())
-                                   .where(Enrollment.clinic_id == clinic_id())
-                                   .group_by(Enrollment.status)).all())
+        rows = sess.execute(scope.enrollments(clinic_id(), status if status in STATUSES else None).limit(500)).all()
+        counts = scope.status_counts(sess, clinic_id())
     return render_template("portal/enrollments.html", rows=rows, counts=counts, statuses=STATUSES,
                            status=status)
 
@@ -293,18 +290,12 @@ def _phone_key(raw: str) -> str:
 def enrollment(enrollment_id: int):
     with db.transaction() as sess:
         sweep(sess, now(), clinic_id())
-        item = own_enrollment(sess, enrollment_id)
-        sub = sess.get(Subscriber, item.subscriber_id)
-        messages = sess.execute(
-            sa.select(EnrollmentMessage.step, OutboundMessage)
-            .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
-            .where(EnrollmentMessage.enrollment_id == item.id)
-            .order_by(OutboundMessage.due_at, OutboundMessage.id)
-        ).all()
+        item, phone = own_enrollment(sess, enrollment_id)
+        messages = scope.enrollment_texts(sess, item)
         tasks = sess.scalars(sa.select(FollowUpTask).where(
             FollowUpTask.enrollment_id == item.id, FollowUpTask.clinic_id == clinic_id())
             .order_by(FollowUpTask.id.desc())).all()
-    return render_template("portal/enrollment.html", item=item, phone=sub.phone, messages=messages,
+    return render_template("portal/enrollment.html", item=item, phone=phone, messages=messages,
                            tasks=tasks, form=ActionForm(), created=request.args.get("created"))
 
 
@@ -313,12 +304,11 @@ def enrollment(enrollment_id: int):
 def confirm_stop(enrollment_id: int):
     """Stopping cannot be undone (the patient would have to reply YES to a new enrollment): ask first."""
     with db.transaction() as sess:
-        item = own_enrollment(sess, enrollment_id)
-        phone = sess.get(Subscriber, item.subscriber_id).phone
+        item, phone = own_enrollment(sess, enrollment_id)
         waiting = sess.scalar(sa.select(sa.func.count()).select_from(EnrollmentMessage)
                               .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
-                              .where(EnrollmentMessage.enrollment_id == item.id, OutboundMessage.status == "queued"))
-    if item.status not in ("awaiting_yes", "active"):
+                              .where(EnrollmentMessage.enrollment_id == item.id, OutboundMessage.status == MessageStatus.QUEUED))
+    if item.status not in LIVE_ENROLLMENTS:
         return redirect(url_for("portal.enrollment", enrollment_id=enrollment_id))
     return render_template("portal/stop.html", item=item, phone=phone, waiting=waiting, form=ActionForm())
 
@@ -330,7 +320,7 @@ def stop_enrollment(enrollment_id: int):
     if not form.validate_on_submit():
         abort(400)
     with db.transaction() as sess:
-        item = own_enrollment(sess, enrollment_id, lock=True)
+        item, _phone = own_enrollment(sess, enrollment_id, lock=True)
         if stop(sess, item, actor=current_user.actor, now=now()):
             flash(_("Enrollment stopped. No more texts will be sent to this patient."), "notice")
     return redirect(url_for("portal.enrollment", enrollment_id=enrollment_id))

@@ -10,6 +10,7 @@ from .. import db
 from ..clinics import MAX_ID
 from ..clinics.enroll import audit
 from ..models import AuditLog, Enrollment, FollowUpTask, Subscriber
+from ..statuses import TaskStatus
 from .blueprint import bp, clinic_id, now
 from .forms import ActionForm
 from .i18n import N_, _
@@ -44,8 +45,8 @@ def tasks_query(status: str):
 @login_required
 def tasks():
     with db.transaction() as sess:
-        open_ = sess.execute(tasks_query("open").order_by(FollowUpTask.urgent.desc(), FollowUpTask.id)).all()
-        closed = sess.execute(tasks_query("closed").order_by(FollowUpTask.closed_at.desc()).limit(50)).all()
+        open_ = sess.execute(tasks_query(TaskStatus.OPEN).order_by(FollowUpTask.urgent.desc(), FollowUpTask.id)).all()
+        closed = sess.execute(tasks_query(TaskStatus.CLOSED).order_by(FollowUpTask.closed_at.desc()).limit(50)).all()
     return render_template("portal/tasks.html", open_tasks=open_, closed_tasks=closed, form=ActionForm())
 
 
@@ -61,8 +62,8 @@ def close_task(task_id: int):
             FollowUpTask.id == task_id, FollowUpTask.clinic_id == clinic_id()).with_for_update()).one_or_none()
         if task is None:
             abort(404)
-        if task.status == "open":
-            task.status, task.closed_at, task.closed_by = "closed", now(), current_user.email
+        if task.status == TaskStatus.OPEN:
+            task.status, task.closed_at, task.closed_by = TaskStatus.CLOSED, now(), current_user.email
             audit(sess, task.clinic_id, current_user.actor, "close_task", now(), task.enrollment_id,
                   f"task {task.id} ({task.kind})")
     return redirect(url_for("portal.tasks"))

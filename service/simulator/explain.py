@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 
 from ..messaging.window import next_send_time, window_from, zones_to_use
 from ..models import InboundMessage, OutboundMessage, Subscriber
+from ..statuses import SubscriberStatus
 
 
 def why_no_reply(sess: Session, app: Flask, phone: str, now: datetime) -> dict[str, str]:
     """{"code": ..., "text": ...} for a text that got no reply."""
     line = app.extensions["line"]
     sub = sess.scalars(sa.select(Subscriber).where(Subscriber.phone == phone)).one_or_none()
-    if sub is not None and sub.status == "opted_out":
+    if sub is not None and sub.status == SubscriberStatus.OPTED_OUT:
         return {"code": "opted_out",
                 "text": "held back: this number opted out (STOP), so the line answers nothing but "
                         "START (or YES to a clinic), which turns texts back on"}

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from .. import db
 from ..channels.voice import START_PATH
 from ..models import OutboundMessage
+from ..statuses import MessageStatus
 from .explain import send_time, why_no_reply
 from .twilio_like import CallStep, NotAllowed, TwilioLike
 
@@ -131,7 +132,7 @@ def outbox():
         for r in rows:
             item = {"id": r.id, "body": r.body, "status": r.status, "source": r.source,
                     "due_at": r.due_at.isoformat(), "sent_at": r.sent_at.isoformat() if r.sent_at else None}
-            if r.status == "queued":
+            if r.status == MessageStatus.QUEUED:
                 at, quiet = send_time(app, r, now)
                 item.update(send_at=at.isoformat(), quiet_hours=quiet)
             out.append(item)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..content.catalog import Catalog
 from ..engine import Reply, State
 from ..engine.keywords import Lexicon
-from ..models import Subscriber, TrialSearch
+from ..models import TrialSearch
 from .compose import Composer, Search
 from .geo import Place, zip_place
 from .search import Hit, nearest_sites
@@ -61,22 +61,22 @@ class TrialsLine:
         self.lexicon = lexicon
         self.radius = radius
 
-    def load(self, sess: Session, sub: Subscriber, state: State, body: str) -> State:
+    def load(self, sess: Session, subscriber_id: int, state: State, body: str) -> State:
         """State with the stored search, read only when this message could page it (hot path)."""
         if state.node != TRIALS_NODE and self.lexicon.trials_args(body, state.locale) is None:
             return state
-        row = sess.get(TrialSearch, sub.id)
+        row = sess.get(TrialSearch, subscriber_id)
         if row is None:
             return state
         return replace(state, trials_zip=row.zip, trials_subtype=row.subtype, trials_page=row.page)
 
-    def save(self, sess: Session, sub: Subscriber, before: State, after: State, now: datetime) -> None:
+    def save(self, sess: Session, subscriber_id: int, before: State, after: State, now: datetime) -> None:
         key = (after.trials_zip, after.trials_subtype, after.trials_page)
         if key == (before.trials_zip, before.trials_subtype, before.trials_page):
             return
-        row = sess.get(TrialSearch, sub.id)  # the subscriber row is locked: no concurrent insert
+        row = sess.get(TrialSearch, subscriber_id)  # the subscriber row is locked: no concurrent insert
         if row is None:
-            sess.add(TrialSearch(subscriber_id=sub.id, zip=key[0], subtype=key[1], page=key[2], updated_at=now))
+            sess.add(TrialSearch(subscriber_id=subscriber_id, zip=key[0], subtype=key[1], page=key[2], updated_at=now))
         else:
             row.zip, row.subtype, row.page, row.updated_at = *key, now
 

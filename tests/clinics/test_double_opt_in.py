@@ -215,7 +215,7 @@ def test_twilio_21610_stops_enrollments_like_stop(make_clinic, api_for, twilio, 
 
     with app.app_context(), dbmod.transaction() as sess:
         sub = lock_subscriber(sess, PHONE)
-        record_consent(sess, sub, "opt_out", "twilio_21610", "SM123", clock())
+        record_consent(sess, sub.id, "opt_out", "twilio_21610", "SM123", clock())
         sub.status = "opted_out"
     assert enrollment(db, eid).status == "stopped"
     assert {row.status for _, row in queue_rows(db, PHONE)} - {"sent"} == {"cancelled"}  # sent: the confirmation

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from service import create_app
 from service.models import OutboundAttempt, OutboundMessage, Subscriber
+from service.subscribers import SubscriberSnapshot
 from tests.conftest import PUBLIC, TOKEN, _empty_tables
 from tests.fake_twilio import FakeTwilio
 from tests.support.twilio import ACCOUNT_SID
@@ -99,7 +100,8 @@ def queue(app, phone: str, body: str, key: str | None = None, *, due_at: datetim
     now = app.extensions["clock"]()
     with app.extensions["db_sessionmaker"]() as sess, sess.begin():
         sub = sess.scalars(sa.select(Subscriber).where(Subscriber.phone == phone)).one()
-        row = enqueue(sess, sub, body, dedupe_key=key or f"test:{body}", source=source, now=now, due_at=due_at)
+        row = enqueue(sess, SubscriberSnapshot.of(sub), body, dedupe_key=key or f"test:{body}", source=source,
+                      now=now, due_at=due_at)
         assert row is not None
         row.send_timezone = send_timezone
         sess.flush()
