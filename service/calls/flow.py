@@ -1,14 +1,15 @@
 """One call to the voice line: keypad or speech in, what to say out, state kept per CallSid.
 
-The menus are the SMS menus: keys become the same messages an SMS would carry ("2", "MORE",
-"MENU") and walk the same pure engine (service.engine.converse). Only what has no SMS meaning is
-handled here: the language menu, repeat (*), goodbye (#), "press 9 to get this by text"
-(service/calls/handoff.py, for topics and trial lists alike), retries after silence or a wrong key, and
-the trials ZIP search: two more places in the call (`zip`: typing a ZIP code; `zip_heard`: its
-trials heard, 9 texts the list, 1 asks for another ZIP, 0 goes to the main menu).
+What a key press, words or silence mean is the engine's to decide (service/engine/call.py, a pure
+table like the SMS rules): the call's place and facts go in, a Decision comes out (the language
+menu and its pages, repeat (*), goodbye (#), the safety reply's keys, "press 9 to get this by
+text", retries, the trials ZIP dialog). This module only carries the Decision out: storage, the
+spoken wording, texts queued by service/calls/handoff.py (for topics and trial lists alike). Keys
+that pick from the menus become the messages an SMS would carry ("2", "MORE", "MENU") and walk
+the same pure engine (service.engine.converse); so do words said, after the red-flag check.
 
-The voice webhook (service/channels/voice.py) reads each request into one of the events below
-(Started, Gathered, Silence, TrialsLink); service/calls/steps.py takes it in the request's one
+The voice webhook (service/channels/voice.py) reads each request into an event (Started
+and TrialsLink below; Gathered and Silence, the engine's); service/calls/steps.py takes it in the request's one
 transaction, and VoiceLine.take() answers it with an Outcome. Nothing here knows about HTTP or TwiML.
 """
 
