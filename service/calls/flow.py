@@ -251,7 +251,8 @@ class VoiceLine:
         nothing = self._trials_line(call, "trials_voice_no_input")
         if not action.explain:
             return self._gather(call, self._prompt_lines(call), before=[nothing])
-        return self._gather(call, self._node_lines(call), before=[nothing, self._trials_line(call, "trials_voice_explain")])
+        explain = self._trials_line(call, "trials_voice_explain")
+        return self._gather(call, self._node_lines(call), before=[nothing, explain])
 
     def _on_search_trials(self, sess: Session, call: CallSession, action: keys.SearchTrials,
                           now: datetime) -> Outcome:

@@ -80,7 +80,8 @@ ROWS = [
     ("words on the language menu", at(LANG, languages=3), keys(speech="english"),
      Decision(Retry("voice_invalid"), retries=1)),
     # 7. Words said.
-    ("words on the main menu", at(MAIN, retries=1), keys(speech="chest pain"), Decision(Heard("chest pain"), retries=1)),
+    ("words on the main menu", at(MAIN, retries=1), keys(speech="chest pain"),
+     Decision(Heard("chest pain"), retries=1)),
     ("words on a safety reply", at(MAIN, safety=True), keys(speech="yes"), Decision(Heard("yes"))),
     ("a key wins over words", at(MAIN), keys("2", "chest pain"), Decision(Walk("2"))),
     # 8. On a safety reply.
