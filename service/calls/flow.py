@@ -1,14 +1,15 @@
 """One call to the voice line: keypad or speech in, what to say out, state kept per CallSid.
 
-The menus are the SMS menus: keys become the same messages an SMS would carry ("2", "MORE",
-"MENU") and walk the same pure engine (service.engine.converse). Only what has no SMS meaning is
-handled here: the language menu, repeat (*), goodbye (#), "press 9 to get this by text"
-(service/calls/handoff.py, for topics and trial lists alike), retries after silence or a wrong key, and
-the trials ZIP search: two more places in the call (`zip`: typing a ZIP code; `zip_heard`: its
-trials heard, 9 texts the list, 1 asks for another ZIP, 0 goes to the main menu).
+What a key press, words or silence mean is the engine's to decide (service/engine/call.py, a pure
+table like the SMS rules): the call's place and facts go in, a Decision comes out (the language
+menu and its pages, repeat (*), goodbye (#), the safety reply's keys, "press 9 to get this by
+text", retries, the trials ZIP dialog). This module only carries the Decision out: storage, the
+spoken wording, texts queued by service/calls/handoff.py (for topics and trial lists alike). Keys
+that pick from the menus become the messages an SMS would carry ("2", "MORE", "MENU") and walk
+the same pure engine (service.engine.converse); so do words said, after the red-flag check.
 
-The voice webhook (service/channels/voice.py) reads each request into one of the events below
-(Started, Gathered, Silence, TrialsLink); service/calls/steps.py takes it in the request's one
+The voice webhook (service/channels/voice.py) reads each request into an event (Started
+and TrialsLink below; Gathered and Silence, the engine's); service/calls/steps.py takes it in the request's one
 transaction, and VoiceLine.take() answers it with an Outcome. Nothing here knows about HTTP or TwiML.
 """
 
@@ -23,14 +24,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..content.voice import (KEY_END, KEY_LANG, KEY_MENU, KEY_MORE_LANGS, KEY_NEXT, KEY_REPEAT, KEY_TEXT,
-                             KEY_TRIALS, LANGS_PER_PAGE, MAX_TEXTS_PER_CALL, VOICES, RecordedPrompts, Utterance,
-                             VoiceRenderer, language_page)
+from ..content.voice import MAX_TEXTS_PER_CALL, VOICES, RecordedPrompts, Utterance, VoiceRenderer
 from ..clinics import inbound as clinic_inbound
 from ..conversation import Line
 from ..engine import Facts, RedFlag, State, TopicViewed, converse
-from ..engine import conversation as engine_states
+from ..engine import call as keys
 from ..engine import keywords as kw
+from ..engine.call import ENDED, ITEM, LANG, MAIN, TOPIC, ZIP, ZIP_HEARD, CallState, Decision, Gathered, Silence
 from ..models import CallSession, Subscriber
 from ..reviews import take_notice
 from ..subscribers import lock_subscriber
@@ -41,15 +41,10 @@ from .log import record_step
 
 log = logging.getLogger(__name__)
 
-# Where a call is: the engine's menu states (the same names as an SMS conversation's), then the
-# places only a call has.
-LANG, MAIN, TOPIC, ITEM = engine_states.LANG_MENU, engine_states.MAIN, engine_states.TOPIC, engine_states.ITEM
-ENDED = "ended"
-ZIP, ZIP_HEARD = "zip", "zip_heard"  # the trials search: typing a ZIP code; its trials heard
+# Where a call is (LANG, MAIN, TOPIC, ITEM, ZIP, ZIP_HEARD, ENDED) and what its keys mean:
+# service/engine/call.py.
 ZIP_DIGITS, ZIP_TIMEOUT = 5, 10  # <Gather numDigits timeout> while typing a ZIP code
 OPTIONS_TIMEOUT = 8  # after the trials: 9, 1 or 0
-KEY_ANOTHER_ZIP = "1"
-MAX_RETRIES = 2  # re-prompts after silence or a wrong key; the next one ends the call
 TRIALS_TOPIC = "trials"
 
 
@@ -81,19 +76,6 @@ class Outcome:
 @dataclass(frozen=True)
 class Started:
     """The call starts (or comes back to the main menu from TwiML cached earlier)."""
-
-
-@dataclass(frozen=True)
-class Gathered:
-    """What a <Gather> heard: keys, or the words said when no key was pressed."""
-
-    digits: str = ""
-    speech: str = ""
-
-
-@dataclass(frozen=True)
-class Silence:
-    """A <Gather> heard nothing."""
 
 
 @dataclass(frozen=True)
@@ -166,9 +148,10 @@ class VoiceLine:
 
     def gathered(self, sess: Session, call: CallSession, created: bool, digits: str, speech: str,
                  now: datetime, step: int = 0) -> Outcome:
-        if created or call.node == ENDED:
-            return self._begin(sess, call, created)  # input for a call we never greeted
-        return self._input(sess, call, digits, speech, now, step)
+        return self._input(sess, call, created, Gathered(digits, speech), now, step)
+
+    def silence(self, sess: Session, call: CallSession, created: bool, now: datetime) -> Outcome:
+        return self._input(sess, call, created, Silence(), now, 0)
 
     def trials_link(self, sess: Session, call: CallSession, locale: str | None, zip_code: str | None,
                     again: bool, digits: str | None, now: datetime, step: int) -> Outcome:
@@ -190,19 +173,20 @@ class VoiceLine:
             call.trials_zip = place.zip
         else:
             self._move(call, ZIP)
-        return self._input(sess, call, digits, "", now, step)
+        return self._input(sess, call, False, Gathered(digits=digits), now, step)
 
-    def _input(self, sess: Session, call: CallSession, digits: str, speech: str, now: datetime,
+    def _input(self, sess: Session, call: CallSession, created: bool, heard: Gathered | Silence, now: datetime,
                step: int) -> Outcome:
+        """Ask the engine what the keys, words or silence mean (service/engine/call.py), and do it."""
+        decision = keys.decide(self._state(call, created), heard, self.line.tree)
+        if isinstance(decision.action, keys.Begin):
+            return self._begin(sess, call, created)  # input for a call we never greeted
         call.last_seen_at = now
-        digits = digits.strip()
-        key = digits[:1]
-        if call.node in (ZIP, ZIP_HEARD):
-            outcome = self._trials_input(sess, call, digits, now)
-        else:
-            outcome = self._answer(sess, call, key, speech, now)
+        outcome = self._carry_out(sess, call, decision, now)
         if outcome.noted is not None:
             # Only what the caller pressed or said is logged: the key, or the words when no key.
+            digits, speech = (heard.digits.strip(), heard.speech) if isinstance(heard, Gathered) else ("", "")
+            key = digits[:1]
             said = outcome.noted.said or (f"digit {key}" if key else speech.strip())
             record_step(sess, call_sid=call.call_sid, step=step, phone=call.phone, locale=call.locale or "en",
                         said=said, now=now, topic=outcome.noted.topic, red_flag=outcome.noted.red_flag,
@@ -210,53 +194,94 @@ class VoiceLine:
                         note="" if call.caller_verified else UNVERIFIED_NOTE)
         return outcome
 
-    def _answer(self, sess: Session, call: CallSession, key: str, speech: str, now: datetime) -> Outcome:
-        if key == KEY_END:
-            return self._goodbye(call)
-        if key == KEY_REPEAT:
-            call.retries = 0
-            return self._gather(call, self._node_lines(call))
-        if call.node == LANG:
-            return self._choose_language(sess, call, key)
-        if not key and speech.strip():
-            return self._heard(sess, call, speech, now)
-        if call.safety:
-            # On a safety reply: 0 leaves it for the main menu, # ends the call, and any other
-            # key says it again (a "yes" is never an answer to it).
-            if key != KEY_MENU:
-                return self._gather(call, self._node_lines(call))
-            call.safety = None
-            self._move(call, MAIN)
-            return self._gather(call, self._node_lines(call))
-        if call.node == MAIN and key == KEY_LANG and len(self.offered) > 1:
-            self._move(call, LANG)
-            return self._gather(call, self._node_lines(call))
-        if call.node in (TOPIC, ITEM) and key == KEY_TEXT:
-            call.retries = 0
-            return self._gather(call, [*self._text_me(sess, call, now), *self._prompt_lines(call)])
-        if call.node in (TOPIC, ITEM) and key == KEY_TRIALS and self._trials_here(call):
-            return self._ask_zip(call)
-        message = self._message_for_key(call, key)
-        return self._walk(call, [message] if message else [], now)
+    def _state(self, call: CallSession, created: bool = False) -> CallState:
+        """What the engine's call rules need to know of the call."""
+        return CallState(node=call.node, page=call.page or 0, topic=call.topic, retries=call.retries or 0,
+                         safety=bool(call.safety), new=created, trials_here=self._trials_here(call),
+                         languages=len(self.offered))
 
-    def silence(self, sess: Session, call: CallSession, created: bool, now: datetime) -> Outcome:
-        if created:
-            return self._begin(sess, call, created)
-        call.last_seen_at = now
-        if call.node == ZIP:
-            # Nothing typed: say so and ask once more; the second time, explain trials and go on
-            # to the main menu.
-            call.retries += 1
-            nothing = self._trials_line(call, "trials_voice_no_input")
-            if call.retries < 2:
-                return self._gather(call, self._prompt_lines(call), before=[nothing])
-            self._move(call, MAIN)
-            return self._gather(call, self._node_lines(call),
-                                before=[nothing, self._trials_line(call, "trials_voice_explain")])
-        if call.node == ZIP_HEARD:
-            self._move(call, MAIN)
-            return self._gather(call, self._node_lines(call))
-        return self._retry(call, "voice_no_input")
+    def _carry_out(self, sess: Session, call: CallSession, decision: Decision, now: datetime) -> Outcome:
+        """Do what the engine decided: move, count retries, then the action (one handler per kind)."""
+        if decision.node is not None:
+            self._move(call, decision.node)
+        call.retries = decision.retries
+        if decision.safety_over:
+            call.safety = None
+        return _ACTIONS[type(decision.action)](self, sess, call, decision.action, now)
+
+    # --- carrying out the engine's decisions (the handlers of _ACTIONS) ----------------------------
+
+    def _on_goodbye(self, sess: Session, call: CallSession, action: keys.Goodbye, now: datetime) -> Outcome:
+        return self._goodbye(call)
+
+    def _on_here(self, sess: Session, call: CallSession, action: keys.Action, now: datetime) -> Outcome:
+        """Repeat, or arriving at a menu: everything for where the caller is."""
+        return self._gather(call, self._node_lines(call))
+
+    def _on_retry(self, sess: Session, call: CallSession, action: keys.Retry, now: datetime) -> Outcome:
+        locale = call.locale if call.node != LANG else "en"
+        return self._gather(call, [self.renderer.line(locale, action.reason), *self._prompt_lines(call)])
+
+    def _on_language_page(self, sess: Session, call: CallSession, action: keys.LanguagePage,
+                          now: datetime) -> Outcome:
+        call.page = action.page
+        return self._gather(call, self._node_lines(call))
+
+    def _on_choose_language(self, sess: Session, call: CallSession, action: keys.ChooseLanguage,
+                            now: datetime) -> Outcome:
+        call.locale = self.offered[action.index]
+        if call.phone:
+            # The caller's choice is their stored language from now on, for calls and texts; but
+            # not a clinic's patient's (a caller ID can be spoofed; the clinic set it with them).
+            sub = lock_subscriber(sess, call.phone)
+            if not clinic_patient(sess, sub.id):
+                sub.locale = call.locale
+        return self._gather(call, [*self.renderer.welcome(call.locale), *self._node_lines(call)])
+
+    def _on_heard(self, sess: Session, call: CallSession, action: keys.Heard, now: datetime) -> Outcome:
+        return self._heard(sess, call, action.speech, now)
+
+    def _on_text_me(self, sess: Session, call: CallSession, action: keys.TextMe, now: datetime) -> Outcome:
+        return self._gather(call, [*self._text_me(sess, call, now), *self._prompt_lines(call)])
+
+    def _on_ask_zip(self, sess: Session, call: CallSession, action: keys.AskZip, now: datetime) -> Outcome:
+        return self._ask_zip(call, again=action.again)
+
+    def _on_no_zip(self, sess: Session, call: CallSession, action: keys.NoZip, now: datetime) -> Outcome:
+        nothing = self._trials_line(call, "trials_voice_no_input")
+        if not action.explain:
+            return self._gather(call, self._prompt_lines(call), before=[nothing])
+        explain = self._trials_line(call, "trials_voice_explain")
+        return self._gather(call, self._node_lines(call), before=[nothing, explain])
+
+    def _on_search_trials(self, sess: Session, call: CallSession, action: keys.SearchTrials,
+                          now: datetime) -> Outcome:
+        # A ZIP search is the caller asking about trials: logged like TRIALS <zip> by text, with
+        # the digits typed, even a ZIP we do not know.
+        digits = action.digits
+        noted = Noted(topic=TRIALS_TOPIC, said=f"digits {digits[:10]}") if digits else None
+        place = zip_place(digits)
+        if place is None:
+            outcome = self._ask_zip(call, again=True)
+            return replace(outcome, before=(self._trials_line(call, "trials_voice_unknown_zip"),), noted=noted)
+        self._move(call, ZIP_HEARD)
+        call.trials_zip = place.zip
+        return replace(self._zip_heard(sess, call, now), noted=noted)
+
+    def _on_hear_trials(self, sess: Session, call: CallSession, action: keys.HearTrials, now: datetime) -> Outcome:
+        return self._zip_heard(sess, call, now)
+
+    def _on_text_trial_list(self, sess: Session, call: CallSession, action: keys.TextTrialList,
+                            now: datetime) -> Outcome:
+        zip_code, locale = call.trials_zip, call.locale
+        said = hand_off(sess, self.line, call, what=zip_code, source="trials_handoff", topic=TRIALS_TOPIC,
+                        locale=locale, now=now,
+                        texts=lambda: self.line.trials.search_texts(sess, locale, zip_code, now))
+        return self._gather(call, self._node_lines(call),
+                            before=[self.renderer.line(locale, said, count=MAX_TEXTS_PER_CALL)])
+
+    def _on_walk(self, sess: Session, call: CallSession, action: keys.Walk, now: datetime) -> Outcome:
+        return self._walk(sess, call, [action.message], now)
 
     def apology(self, locale: str | None) -> Outcome:
         speakable = locale in VOICES or (locale in self.offered)
@@ -264,40 +289,24 @@ class VoiceLine:
 
     # --- the menus ----------------------------------------------------------------------------
 
-    def _walk(self, call: CallSession, messages: list[str], now: datetime) -> Outcome:
+    def _walk(self, sess: Session, call: CallSession, messages: list[str], now: datetime) -> Outcome:
         """Run the engine over SMS-style messages; anything it does not take is a wrong key.
 
         A topic the engine says was viewed is noted for the message log, as a text would be.
         """
         if not messages:
-            return self._retry(call, "voice_invalid")
+            return self._retry(sess, call, "voice_invalid", now)
         state, viewed = state_of(call), None
         for message in messages:
             turn = converse(state, message, now, self.line.tree, self.line.lexicon, expiry=self.line.expiry)
             if not turn.understood:
-                return self._retry(call, "voice_invalid")
+                return self._retry(sess, call, "voice_invalid", now)
             state = turn.state
             viewed = next((e.topic for e in turn.events if isinstance(e, TopicViewed)), viewed)
         call.node, call.page, call.topic, call.item = state.node, state.page, state.topic, state.item
         call.retries = 0
         outcome = self._gather(call, self._node_lines(call))
         return replace(outcome, noted=Noted(topic=viewed)) if viewed else outcome
-
-    def _message_for_key(self, call: CallSession, key: str) -> str | None:
-        if key == KEY_MENU:
-            return "MENU"
-        if key == KEY_NEXT:
-            return "MORE"
-        if not key.isdigit():
-            return None
-        number = int(key)
-        if call.node == MAIN:
-            size = self.line.tree.page_size
-            if 1 <= number <= size:
-                absolute = call.page * size + number  # the engine numbers topics across pages
-                return str(absolute) if absolute <= len(self.line.tree.topics) else None
-            return None
-        return str(number) if 1 <= number <= len(self.line.tree.items(call.topic)) else None
 
     def _heard(self, sess: Session, call: CallSession, speech: str, now: datetime) -> Outcome:
         """Speech goes to the engine first, as a text would: a red flag said aloud gets the
@@ -313,7 +322,7 @@ class VoiceLine:
             return replace(self._gather(call, self._node_lines(call)), noted=Noted(red_flag=flag))
         if call.safety:
             return self._gather(call, self._node_lines(call))  # anything else: the safety reply again
-        return self._walk(call, self._understand(call, speech), now)
+        return self._walk(sess, call, self._understand(call, speech), now)
 
     def _clinic_sees(self, sess: Session, call: CallSession) -> bool:
         if not call.phone:
@@ -333,7 +342,7 @@ class VoiceLine:
             return ["MORE"]
         number = kw.choice_number(speech)
         if number is not None and number <= 9:
-            message = self._message_for_key(call, str(number))
+            message = keys.key_message(self._state(call), str(number), self.line.tree)
             return [message] if message else []
         if call.node in (TOPIC, ITEM):
             part = best_match(speech, self._item_labels(call.locale, call.topic))
@@ -344,30 +353,9 @@ class VoiceLine:
             return []
         return [str(topic)] if call.node == MAIN else ["MENU", str(topic)]
 
-    def _choose_language(self, sess: Session, call: CallSession, key: str) -> Outcome:
-        shown, more = language_page(self.offered, call.page)
-        if key == KEY_MORE_LANGS and more:
-            pages = -(-len(self.offered) // LANGS_PER_PAGE)
-            call.page, call.retries = (call.page + 1) % pages, 0
-            return self._gather(call, self._node_lines(call))
-        if not key.isdigit() or not 1 <= int(key) <= len(shown):
-            return self._retry(call, "voice_invalid")
-        call.locale = shown[int(key) - 1]
-        self._move(call, MAIN)
-        if call.phone:
-            # The caller's choice is their stored language from now on, for calls and texts; but
-            # not a clinic's patient's (a caller ID can be spoofed; the clinic set it with them).
-            sub = lock_subscriber(sess, call.phone)
-            if not clinic_patient(sess, sub.id):
-                sub.locale = call.locale
-        return self._gather(call, [*self.renderer.welcome(call.locale), *self._node_lines(call)])
-
-    def _retry(self, call: CallSession, reason: str) -> Outcome:
-        call.retries += 1
-        if call.retries > MAX_RETRIES:
-            return self._goodbye(call)
-        locale = call.locale if call.node != LANG else "en"
-        return self._gather(call, [self.renderer.line(locale, reason), *self._prompt_lines(call)])
+    def _retry(self, sess: Session, call: CallSession, reason: str, now: datetime) -> Outcome:
+        """What the menus did not take: the engine counts it (a retry, or goodbye past the last)."""
+        return self._carry_out(sess, call, keys.retry(self._state(call), reason), now)
 
     def _goodbye(self, call: CallSession) -> Outcome:
         locale = call.locale if call.locale and call.node != LANG else "en"
@@ -478,37 +466,8 @@ class VoiceLine:
 
     def _ask_zip(self, call: CallSession, again: bool = False) -> Outcome:
         self._move(call, ZIP)
-        call.retries = 1 if again else 0  # the second time, silence explains trials and goes on
+        call.retries = 1 if again else 0  # the second time, silence explains trials and goes on (engine rule 2)
         return self._gather(call, self._prompt_lines(call))
-
-    def _trials_input(self, sess: Session, call: CallSession, digits: str, now: datetime) -> Outcome:
-        key = digits[:1]
-        if key == KEY_END:
-            return self._goodbye(call)
-        if call.node == ZIP:
-            # A ZIP search is the caller asking about trials: logged like TRIALS <zip> by text, with
-            # the digits typed, even a ZIP we do not know.
-            noted = Noted(topic=TRIALS_TOPIC, said=f"digits {digits[:10]}") if digits else None
-            place = zip_place(digits)
-            if place is None:
-                outcome = self._ask_zip(call, again=True)
-                return replace(outcome, before=(self._trials_line(call, "trials_voice_unknown_zip"),), noted=noted)
-            self._move(call, ZIP_HEARD)
-            call.trials_zip = place.zip
-            return replace(self._zip_heard(sess, call, now), noted=noted)
-        if key == KEY_TEXT:
-            said = hand_off(sess, self.line, call, what=call.trials_zip, source="trials_handoff", topic=TRIALS_TOPIC,
-                            locale=call.locale, now=now,
-                            texts=lambda: self.line.trials.search_texts(sess, call.locale, call.trials_zip, now))
-            self._move(call, MAIN)
-            return self._gather(call, self._node_lines(call),
-                                before=[self.renderer.line(call.locale, said, count=MAX_TEXTS_PER_CALL)])
-        if key == KEY_ANOTHER_ZIP:
-            return self._ask_zip(call)
-        if key == KEY_MENU:
-            self._move(call, MAIN)
-            return self._gather(call, self._node_lines(call))
-        return self._zip_heard(sess, call, now)  # any other key: the trials again
 
     def _zip_heard(self, sess: Session, call: CallSession, now: datetime) -> Outcome:
         """How many recruiting sites are near the ZIP, the nearest, then 9, 1 or 0."""
@@ -535,6 +494,26 @@ class VoiceLine:
         """The trials search is said with a text-to-speech voice: a language without one (no
         recordings of these sentences) hears it in English."""
         return self.renderer.line(call.locale if call.locale in VOICES else "en", name, **params)
+
+
+# One handler per kind of decision (service/engine/call.py): VoiceLine._carry_out calls it.
+_ACTIONS = {
+    keys.Goodbye: VoiceLine._on_goodbye,
+    keys.Repeat: VoiceLine._on_here,
+    keys.MainMenu: VoiceLine._on_here,
+    keys.LanguageMenu: VoiceLine._on_here,
+    keys.Retry: VoiceLine._on_retry,
+    keys.LanguagePage: VoiceLine._on_language_page,
+    keys.ChooseLanguage: VoiceLine._on_choose_language,
+    keys.Heard: VoiceLine._on_heard,
+    keys.TextMe: VoiceLine._on_text_me,
+    keys.AskZip: VoiceLine._on_ask_zip,
+    keys.NoZip: VoiceLine._on_no_zip,
+    keys.SearchTrials: VoiceLine._on_search_trials,
+    keys.HearTrials: VoiceLine._on_hear_trials,
+    keys.TextTrialList: VoiceLine._on_text_trial_list,
+    keys.Walk: VoiceLine._on_walk,
+}
 
 
 def state_of(call: CallSession) -> State:

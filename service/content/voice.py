@@ -16,21 +16,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+# The keypad is the engine's (service/engine/call.py decides what each key means): one definition.
+from ..engine.call import (KEY_LANG, KEY_MENU, KEY_MORE_LANGS, KEY_NEXT, KEY_TEXT, KEY_TRIALS, LANGS_PER_PAGE,
+                           language_page)
 from .catalog import Catalog
 from .review import month_year
 from .safety import CLASSES, SAFETY_NOTES, safety_strings
 from .source import string_key
 
-# The keypad, the same on every menu (docs/voice.md). Digits 1..page_size pick from a list.
-KEY_NEXT = "6"  # main menu: more topics; topic or item: the next part
-KEY_LANG = "7"  # main menu: choose another language
-KEY_TRIALS = "8"  # clinical trials topic: search trials by ZIP code (service/calls/flow.py)
-KEY_TEXT = "9"  # topic or item: get this by text
-KEY_MENU = "0"  # the main menu
-KEY_REPEAT = "*"
-KEY_END = "#"
-LANGS_PER_PAGE = 8  # the language menu: 1..8, then 9 = more languages
-KEY_MORE_LANGS = "9"
 MAX_TEXTS_PER_CALL = 3  # "press 9" hand-offs per call: enough to keep, too few to flood a phone
 
 
@@ -215,16 +208,3 @@ class VoiceRenderer:
             for seen_by in SAFETY_NOTES:
                 yield from self.safety(locale, kind, seen_by)
         yield self.line(locale, "voice_text_limit", count=MAX_TEXTS_PER_CALL)
-
-
-
-def language_page(locales: list[str], page: int) -> tuple[list[str], bool]:
-    """The languages on one page of the language menu, and whether more follow.
-
-    Up to 9 languages fit keys 1-9; beyond that, 8 per page and 9 = more languages.
-    """
-    if len(locales) <= 9:
-        return list(locales), False
-    first = page * LANGS_PER_PAGE
-    shown = locales[first:first + LANGS_PER_PAGE]
-    return shown, first + LANGS_PER_PAGE < len(locales) or page > 0

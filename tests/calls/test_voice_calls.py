@@ -7,7 +7,8 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from service.content.voice import VOICES, language_page
+from service.content.voice import VOICES
+from service.engine.call import language_page
 from service.models import CallSession, ConsentEvent, OutboundMessage, Subscriber
 from tests.support.voice_caller import Call
 from tests.support.voice_caller import choose_language as pick_language

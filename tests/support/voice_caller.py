@@ -122,7 +122,7 @@ def _heard(verb: ElementTree.Element) -> Heard:
 
 def choose_language(call: Call, offered: list[str], locale: str) -> list[Heard]:
     """Press through the language menu to `locale`, paging with 9 when there are many languages."""
-    from service.content.voice import KEY_MORE_LANGS, language_page
+    from service.engine.call import KEY_MORE_LANGS, language_page
 
     for page in range(len(offered)):
         shown, _more = language_page(offered, page)
