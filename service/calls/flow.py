@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -29,7 +28,6 @@ from ..clinics import inbound as clinic_inbound
 from ..conversation import Line
 from ..engine import Facts, RedFlag, State, TopicViewed, converse
 from ..engine import call as keys
-from ..engine import keywords as kw
 from ..engine.call import ENDED, ITEM, LANG, MAIN, TOPIC, ZIP, ZIP_HEARD, CallState, Decision, Gathered, Silence
 from ..models import CallSession, Subscriber
 from ..reviews import take_notice
@@ -331,27 +329,10 @@ class VoiceLine:
         return row is not None and clinic_inbound.clinic_sees(sess, row.id, row.status)
 
     def _understand(self, call: CallSession, speech: str) -> list[str]:
-        """Spoken words -> engine messages: a menu word, a number, or a topic or part by name."""
-        lexicon = self.line.lexicon
-        # People say "main menu" or "go back" where they would text MENU: any one word will do.
-        kinds = {lexicon.classify(word, call.locale) for word in [speech, *speech.split()]}
-        kind = next((k for k in (kw.MENU, kw.BACK, kw.MORE) if k in kinds), None)
-        if kind in (kw.MENU, kw.BACK):
-            return ["MENU"]
-        if kind == kw.MORE:
-            return ["MORE"]
-        number = kw.choice_number(speech)
-        if number is not None and number <= 9:
-            message = keys.key_message(self._state(call), str(number), self.line.tree)
-            return [message] if message else []
-        if call.node in (TOPIC, ITEM):
-            part = best_match(speech, self._item_labels(call.locale, call.topic))
-            if part is not None:
-                return [str(part)]
-        topic = best_match(speech, self._topic_labels(call.locale))
-        if topic is None:
-            return []
-        return [str(topic)] if call.node == MAIN else ["MENU", str(topic)]
+        """Spoken words -> engine messages (engine/call.py `understand`), with this call's labels."""
+        items = self._item_labels(call.locale, call.topic) if call.node in (TOPIC, ITEM) else []
+        return keys.understand(self._state(call), speech, call.locale, self.line.tree, self.line.lexicon,
+                               topic_labels=self._topic_labels(call.locale), item_labels=items)
 
     def _retry(self, sess: Session, call: CallSession, reason: str, now: datetime) -> Outcome:
         """What the menus did not take: the engine counts it (a retry, or goodbye past the last)."""
@@ -545,46 +526,3 @@ def offered_locales(renderer: VoiceRenderer, prompts: RecordedPrompts, enabled: 
         else:
             offered.append(loc)
     return [loc for loc in enabled if loc in offered]
-
-
-# --- understanding speech ----------------------------------------------------------------------
-
-_SPLIT = re.compile(r"[\s\-/,.:;]+")
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in _SPLIT.split(kw.fold_accents(kw.normalize(text))) if w]
-
-
-def _same_word(a: str, b: str) -> bool:
-    # "chemo" ~ "chemotherapy", "hormones" ~ "hormone": a shared start of 4+ letters.
-    return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
-
-
-def best_match(speech: str, labels: list[tuple[int, str]]) -> int | None:
-    """The number whose label best matches what was said; None when nothing or a tie matches.
-
-    A label said whole (or inside the speech, for scripts without spaces) scores 1; otherwise
-    the share of its words that were said. At least half of a label must be heard.
-    """
-    said_words = _words(speech)
-    said = " ".join(said_words)
-    scores: dict[int, float] = {}
-    for number, label in labels:
-        words = [w for w in _words(label) if len(w) >= 3 or not w.isascii()]
-        phrase = " ".join(_words(label))
-        if not phrase:
-            continue
-        if phrase in said or (not said.isascii() and said in phrase and len(said) >= 2):
-            score = 1.0
-        elif words:
-            score = sum(1 for w in words if any(_same_word(w, s) for s in said_words)) / len(words)
-        else:
-            score = 0.0
-        scores[number] = max(scores.get(number, 0.0), score)
-    if not scores:
-        return None
-    top = max(scores.values())
-    winners = [n for n, s in scores.items() if s == top]
-    return winners[0] if top >= 0.5 and len(winners) == 1 else None
-

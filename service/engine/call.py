@@ -23,7 +23,7 @@ The rules, in order (the first that applies decides). Keys are the first one typ
    (LanguagePage, back to the first page after the last), a key naming a language on the page
    chooses it (ChooseLanguage, then the main menu), anything else is a retry.
 7. Words said, no key: Heard (the engine's `converse` first: a red flag said aloud gets the safety
-   reply).
+   reply; then `understand` below turns the words into the SMS messages they stand for).
 8. On a safety reply: 0 leaves it for the main menu; any other key says it again (a "yes" is never
    an answer to it), and does not forget the retries.
 9. Main menu, 7: the language menu, when more than one language is offered. Topic or part: 9
@@ -36,9 +36,11 @@ The rules, in order (the first that applies decides). Keys are the first one typ
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from . import keywords as kw
 from .conversation import ITEM, LANG_MENU, MAIN, TOPIC
 from .menu import MenuTree
 
@@ -293,3 +295,72 @@ def language_page(locales: Sequence[str], page: int) -> tuple[list[str], bool]:
     """
     first, shown, more = _language_slice(len(locales), page)
     return list(locales[first:first + shown]), more
+
+
+# --- understanding speech ----------------------------------------------------------------------
+
+def understand(state: CallState, speech: str, locale: str, tree: MenuTree, lexicon: kw.Lexicon, *,
+               topic_labels: Sequence[tuple[int, str]], item_labels: Sequence[tuple[int, str]] = ()) -> list[str]:
+    """Spoken words (no red flag in them: `converse` saw them first) -> the SMS messages they stand
+    for: a menu word ("main menu", "go back": any one word will do, as people say where they would
+    text MENU), a number said, or a part of this topic or a topic by its name (the labels the
+    caller heard, in their language and in English). [] when nothing is understood."""
+    kinds = {lexicon.classify(word, locale) for word in [speech, *speech.split()]}
+    kind = next((k for k in (kw.MENU, kw.BACK, kw.MORE) if k in kinds), None)
+    if kind in (kw.MENU, kw.BACK):
+        return ["MENU"]
+    if kind == kw.MORE:
+        return ["MORE"]
+    number = kw.choice_number(speech)
+    if number is not None and number <= 9:
+        message = key_message(state, str(number), tree)
+        return [message] if message else []
+    if state.node in (TOPIC, ITEM):
+        part = best_match(speech, item_labels)
+        if part is not None:
+            return [str(part)]
+    topic = best_match(speech, topic_labels)
+    if topic is None:
+        return []
+    return [str(topic)] if state.node == MAIN else ["MENU", str(topic)]
+
+
+_SPLIT = re.compile(r"[\s\-/,.:;]+")
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _SPLIT.split(kw.fold_accents(kw.normalize(text))) if w]
+
+
+def _same_word(a: str, b: str) -> bool:
+    # "chemo" ~ "chemotherapy", "hormones" ~ "hormone": a shared start of 4+ letters.
+    return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+
+
+def best_match(speech: str, labels: Sequence[tuple[int, str]]) -> int | None:
+    """The number whose label best matches what was said; None when nothing or a tie matches.
+
+    A label said whole (or inside the speech, for scripts without spaces) scores 1; otherwise
+    the share of its words that were said. At least half of a label must be heard.
+    """
+    said_words = _words(speech)
+    said = " ".join(said_words)
+    scores: dict[int, float] = {}
+    for number, label in labels:
+        words = [w for w in _words(label) if len(w) >= 3 or not w.isascii()]
+        phrase = " ".join(_words(label))
+        if not phrase:
+            continue
+        if phrase in said or (not said.isascii() and said in phrase and len(said) >= 2):
+            score = 1.0
+        elif words:
+            score = sum(1 for w in words if any(_same_word(w, s) for s in said_words)) / len(words)
+        else:
+            score = 0.0
+        scores[number] = max(scores.get(number, 0.0), score)
+    if not scores:
+        return None
+    top = max(scores.values())
+    winners = [n for n, s in scores.items() if s == top]
+    return winners[0] if top >= 0.5 and len(winners) == 1 else None
+

@@ -13,7 +13,9 @@ from service.engine import call as engine_call
 from service.engine.call import (ENDED, ITEM, LANG, MAIN, MAX_RETRIES, TOPIC, ZIP, ZIP_HEARD, AskZip, Begin,
                                  CallState, ChooseLanguage, Decision, Gathered, Goodbye, Heard, HearTrials,
                                  LanguageMenu, LanguagePage, MainMenu, NoZip, Repeat, Retry, SearchTrials, Silence,
-                                 TextMe, TextTrialList, Walk, decide, key_message, language_page, retry)
+                                 TextMe, TextTrialList, Walk, best_match, decide, key_message, language_page, retry,
+                                 understand)
+from service.engine.keywords import Lexicon
 from service.engine.menu import MenuTree
 
 # Seven topics, five a page: the main menu has two pages. Topic "trials" has three parts.
@@ -151,4 +153,42 @@ def test_the_call_rules_import_nothing_outside_the_engine():
     tree = ast.parse(pathlib.Path(engine_call.__file__).read_text())
     modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    assert modules <= {"__future__", "dataclasses", "typing", "conversation", "menu"}
+    # `None` is `from . import keywords`: the engine itself (the import-linter contract says the rest).
+    assert modules <= {"__future__", "dataclasses", "re", "typing", None, "conversation", "menu"}
+
+
+# --- words said on a call (no red flag in them) -> the SMS messages they stand for -----------------
+
+LEXICON = Lexicon.build({"en": {"fold_accents": True, "menu": ["MENU"], "back": ["0", "BACK"], "more": ["MORE"]},
+                         "es": {"fold_accents": True, "menu": ["MENÚ"], "more": ["MÁS"]}},
+                        {"en": "ENGLISH", "es": "ESPAÑOL"})
+TOPIC_LABELS = [(1, "Basics"), (2, "Clinical trials"), (3, "Chemotherapy"), (1, "Lo básico"),
+                (2, "Ensayos clínicos"), (3, "Quimioterapia")]
+ITEM_LABELS = [(1, "What a trial is"), (2, "Finding one"), (3, "Costs")]
+
+
+@pytest.mark.parametrize("where, speech, locale, messages", [
+    (at(TOPIC, topic="trials"), "main menu please", "en", ["MENU"]),  # any one menu word will do
+    (at(TOPIC, topic="trials"), "go back", "en", ["MENU"]),
+    (at(MAIN), "more", "en", ["MORE"]),
+    (at(MAIN), "más temas", "es", ["MORE"]),
+    (at(MAIN), "2.", "en", ["2"]),  # a number said (as recognised: digits) is the key
+    (at(MAIN, page=1), "2", "en", ["7"]),  # on the second page, as key 2 there
+    (at(MAIN), "9", "en", []),  # not a choice on this menu
+    (at(MAIN), "chemo", "en", ["3"]),  # a topic by a word of its name
+    (at(MAIN), "quimioterapia", "es", ["3"]),
+    (at(TOPIC, topic="trials"), "costs", "en", ["3"]),  # a part of this topic first
+    (at(TOPIC, topic="trials"), "chemotherapy", "en", ["MENU", "3"]),  # another topic: via the menu
+    (at(MAIN), "the weather today", "en", []),  # nothing understood
+])
+def test_words_said_become_the_messages_they_stand_for(where, speech, locale, messages):
+    items = ITEM_LABELS if where.node in (TOPIC, ITEM) else []
+    assert understand(where, speech, locale, TREE, LEXICON, topic_labels=TOPIC_LABELS, item_labels=items) == messages
+
+
+def test_a_label_must_be_heard_by_half_and_a_tie_is_no_answer():
+    labels = [(1, "Bone drugs"), (2, "Bone radiation")]
+    assert best_match("bone", labels) is None  # both half heard: a tie
+    assert best_match("bone drugs", labels) == 1
+    assert best_match("radiation for my bones", labels) == 2
+    assert best_match("drugs", [(1, "Bone drugs and radiation")]) is None  # a third of the label
