@@ -21,7 +21,7 @@ from .engine import (CheckinAnswered, ClinicConfirmed, ConsentChanged, Facts, He
                      RedFlag, Reply, State, TopicViewed, Turn, converse)
 from .engine.keywords import Lexicon
 from .engine.menu import MenuTree
-from .db import transaction, utcnow
+from .db import one_of, transaction, utcnow
 from .models import Enrollment, InboundMessage, OutboundMessage, Subscriber
 from .outbound import CALL_HELD_SOURCES, HELD, release_held
 from .messaging.loops import hold_back
@@ -142,7 +142,7 @@ _SUBSCRIBER_ROW_FOR_UPDATE = (
         .scalar_subquery().label("previous"),
         sa.exists().where(Enrollment.subscriber_id == _SUBSCRIBERS.c.id).label("has_enrollment"),
         sa.exists().where(OutboundMessage.subscriber_id == _SUBSCRIBERS.c.id, OutboundMessage.status == HELD,
-                          OutboundMessage.source.in_(CALL_HELD_SOURCES))
+                          one_of(OutboundMessage.source, CALL_HELD_SOURCES))
         .label("texts_held"),
         # The flood count and the previous text ride along too (a query each before). Read from
         # the same snapshot, they may miss a text from this number that committed while we waited

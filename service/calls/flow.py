@@ -425,7 +425,8 @@ class VoiceLine:
     def _stored_locale(self, sess: Session, phone: str | None) -> str | None:
         if not phone:
             return None
-        stored = sess.scalar(_STORED_LOCALE, {"phone": phone})
+        with sess.no_autoflush:  # the call's own pending changes are flushed once, at commit
+            stored = sess.scalar(_STORED_LOCALE, {"phone": phone})
         return stored if stored in self.offered else None
 
     # --- press 9: get this by text ------------------------------------------------------------

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..content.voice import MAX_TEXTS_PER_CALL
 from ..conversation import Line, lock_subscriber, record_consent
+from ..db import one_of
 from ..models import CallSession, ConsentEvent, Enrollment, OutboundMessage, Subscriber
 from ..outbound import enqueue
 from ..statuses import LIVE_ENROLLMENTS, SubscriberStatus
@@ -43,7 +44,7 @@ _OPTED_IN_BY_TEXT = sa.select(ConsentEvent.id).where(
     ConsentEvent.subscriber_id == sa.bindparam("sub"), ConsentEvent.kind == "opt_in",
     ConsentEvent.channel == "sms").limit(1)
 _CLINIC_ENROLLED = sa.select(Enrollment.id).where(
-    Enrollment.subscriber_id == sa.bindparam("sub"), Enrollment.status.in_(LIVE_ENROLLMENTS)).limit(1)
+    Enrollment.subscriber_id == sa.bindparam("sub"), one_of(Enrollment.status, LIVE_ENROLLMENTS)).limit(1)
 
 
 def clinic_patient(sess: Session, subscriber_id: int) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..engine import Facts, RedFlag
 from ..engine import keywords as kw
+from ..db import one_of
 from ..models import Clinic, ConsentEvent, Enrollment, EnrollmentMessage, FollowUpTask, OutboundMessage
 from ..statuses import CONFIRMED_ENROLLMENTS, RECEIVED_MESSAGES, EnrollmentStatus, SubscriberStatus, TaskStatus
 from ..subscribers import SubscriberSnapshot
@@ -90,9 +91,9 @@ _OPEN_CHECKINS = (
     sa.select(Enrollment)
     .join(EnrollmentMessage, EnrollmentMessage.enrollment_id == Enrollment.id)
     .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
-    .where(Enrollment.subscriber_id == sa.bindparam("sub"), Enrollment.status.in_(CONFIRMED_ENROLLMENTS),
+    .where(Enrollment.subscriber_id == sa.bindparam("sub"), one_of(Enrollment.status, CONFIRMED_ENROLLMENTS),
            Enrollment.checkin_answer.is_(None), EnrollmentMessage.step == "common.checkin",
-           OutboundMessage.status.in_(RECEIVED_MESSAGES), _SENT_AT >= sa.bindparam("since"), _SENT_AT <= sa.bindparam("now"))
+           one_of(OutboundMessage.status, RECEIVED_MESSAGES), _SENT_AT >= sa.bindparam("since"), _SENT_AT <= sa.bindparam("now"))
     .order_by(Enrollment.id.desc())
 )
 
