@@ -56,7 +56,7 @@ def lua_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace('"', '\\"')
 
 
-# The gather as Twilio requests it: the start answer links to step 1 (service/channels/call_log.py).
+# The gather as Twilio requests it: the start answer links to step 1 (service/calls/log.py).
 SMS_PATH, VOICE_PATH, GATHER_PATH = "/twilio/sms", "/twilio/voice", "/twilio/voice/input?step=1"
 
 

@@ -23,12 +23,12 @@ from .engine.keywords import Lexicon
 from .engine.menu import MenuTree
 from .db import one_of, transaction, utcnow
 from .models import Enrollment, InboundMessage, OutboundMessage, Subscriber
-from .outbound import CALL_HELD_SOURCES, HELD, release_held
+from .outbound import CALL_HELD_SOURCES, release_held
 from .messaging.loops import hold_back
 from .clinics import inbound as clinic_inbound
 from .consent import record_consent
 from .reviews import take_notice
-from .statuses import SubscriberStatus
+from .statuses import MessageStatus, SubscriberStatus
 from .subscribers import SubscriberSnapshot, lock_subscriber
 
 
@@ -141,7 +141,7 @@ _SUBSCRIBER_ROW_FOR_UPDATE = (
         sa.select(InboundMessage.response).where(InboundMessage.sid == sa.bindparam("sid"))
         .scalar_subquery().label("previous"),
         sa.exists().where(Enrollment.subscriber_id == _SUBSCRIBERS.c.id).label("has_enrollment"),
-        sa.exists().where(OutboundMessage.subscriber_id == _SUBSCRIBERS.c.id, OutboundMessage.status == HELD,
+        sa.exists().where(OutboundMessage.subscriber_id == _SUBSCRIBERS.c.id, OutboundMessage.status == MessageStatus.HELD,
                           one_of(OutboundMessage.source, CALL_HELD_SOURCES))
         .label("texts_held"),
         # The flood count and the previous text ride along too (a query each before). Read from
@@ -425,7 +425,7 @@ def fallback_texts(line: Line, phone: str, body: str, now: datetime) -> list[str
         # Keep what the engine decided about consent, language and safety; not the menu position.
         recent.remember(phone, replace(state, status=after.status, locale=after.locale, safety=after.safety,
                                        safety_at=after.safety_at), clinic_sees)
-    if state.status == "opted_out" and turn.state.status == "opted_out":
+    if state.status == SubscriberStatus.OPTED_OUT and turn.state.status == SubscriberStatus.OPTED_OUT:
         return []  # silence, as live
     locale = turn.state.locale if turn.state.locale in line.renderer.enabled_locales else "en"
     kept = [line.renderer.render(r, locale) for r in turn.replies if always_sent(r)]  # the rest waits

@@ -26,7 +26,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 
 from .db import utcnow
 from .models import OutboundMessage, TrialSync
-from .statuses import PENDING_MESSAGES, UNDELIVERED_MESSAGES
+from .statuses import PENDING_MESSAGES, UNDELIVERED_MESSAGES, MessageStatus, SyncStatus
 
 bp = Blueprint("metrics", __name__)
 log = logging.getLogger(__name__)
@@ -144,7 +144,8 @@ def read_database(engine: sa.Engine, now: datetime, wall_now: datetime) -> dict:
     """The gauges that come from the database, in one short read. `now` is the app clock (due
     times are in it); `wall_now` is real time (updated_at is written with it)."""
     M = OutboundMessage
-    due = sa.or_(sa.and_(M.status == "queued", M.due_at <= now), sa.and_(M.status == "sending", M.lease_until < now))
+    due = sa.or_(sa.and_(M.status == MessageStatus.QUEUED, M.due_at <= now),
+                 sa.and_(M.status == MessageStatus.SENDING, M.lease_until < now))
     with engine.connect() as conn:
         # status IN (...) first: the partial claim index covers exactly these rows.
         depth = dict(conn.execute(sa.select(M.status, sa.func.count()).where(M.status.in_(PENDING_MESSAGES))
@@ -155,7 +156,7 @@ def read_database(engine: sa.Engine, now: datetime, wall_now: datetime) -> dict:
             sa.select(M.error_code, sa.func.count())
             .where(M.status.in_(UNDELIVERED_MESSAGES), M.updated_at >= wall_now - timedelta(hours=24))
             .group_by(M.error_code)).all()}
-        last_sync = conn.execute(sa.select(sa.func.max(TrialSync.finished_at)).where(TrialSync.status == "ok")).scalar()
+        last_sync = conn.execute(sa.select(sa.func.max(TrialSync.finished_at)).where(TrialSync.status == SyncStatus.OK)).scalar()
     return {
         "depth": depth,
         "due": due_count,

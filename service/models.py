@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, UTCDateTime, utcnow
 from .statuses import (LIVE_ENROLLMENTS, PENDING_MESSAGES, EnrollmentStatus, MessageStatus, SubscriberStatus,
-                       TaskStatus, sql_in)
+                       SyncStatus, TaskStatus, sql_in)
 
 
 class Subscriber(Base):
@@ -325,12 +325,12 @@ class TrialSite(Base):
 
 
 class TrialSync(Base):
-    """One run of `flask trials sync`; the newest with status "ok" says how fresh the data is."""
+    """One run of `flask trials sync`; the newest ok one (statuses.SyncStatus) says how fresh the data is."""
 
     __tablename__ = "trial_syncs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(sa.String(12), default="running")  # running | ok | failed | abandoned
+    status: Mapped[str] = mapped_column(sa.String(12), default=SyncStatus.RUNNING.value)  # statuses.SyncStatus
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     studies: Mapped[int] = mapped_column(default=0)

@@ -19,10 +19,11 @@ from .models import OutboundMessage
 from .statuses import WAITING_MESSAGES, MessageStatus, SubscriberStatus
 from .subscribers import SubscriberSnapshot
 
-HELD = MessageStatus.HELD
-# Texts a call held until the number says YES by text (service/calls/handoff.py). Clinic confirmations
-# are held too (clinics/schedule.py: one confirmation out at a time), but released by their own rules.
-CALL_HELD_SOURCES = ("voice_handoff", "trials_handoff")
+# What a caller asked for by pressing 9 (service/calls/handoff.py): a topic's texts, a trial list.
+VOICE_HANDOFF, TRIALS_HANDOFF = "voice_handoff", "trials_handoff"
+# Texts a call held until the number says YES by text. Clinic confirmations are held too
+# (clinics/schedule.py: one confirmation out at a time), but released by their own rules.
+CALL_HELD_SOURCES = (VOICE_HANDOFF, TRIALS_HANDOFF)
 HELD_FOR = timedelta(days=1)  # a YES later than this releases nothing: the person may have moved on
 
 
@@ -39,7 +40,7 @@ def enqueue(sess: Session, sub: SubscriberSnapshot, body: str, *, dedupe_key: st
     if existing is not None:
         return existing
     row = OutboundMessage(dedupe_key=dedupe_key, subscriber_id=sub.id, phone=sub.phone, locale=sub.locale,
-                          body=body, source=source, topic=topic, status=HELD if held else MessageStatus.QUEUED,
+                          body=body, source=source, topic=topic, status=MessageStatus.HELD if held else MessageStatus.QUEUED,
                           due_at=due_at or now, created_at=now)
     sess.add(row)
     sess.flush()
@@ -60,7 +61,7 @@ def cancel_pending(sess: Session, subscriber_id: int) -> int:
 def release_held(sess: Session, subscriber_id: int, now: datetime) -> int:
     """The number confirmed by text that it is the caller's: send what a call held for it (held
     within HELD_FOR; older is cancelled). Returns how many texts were released."""
-    held = ((OutboundMessage.subscriber_id == subscriber_id) & (OutboundMessage.status == HELD)
+    held = ((OutboundMessage.subscriber_id == subscriber_id) & (OutboundMessage.status == MessageStatus.HELD)
             & OutboundMessage.source.in_(CALL_HELD_SOURCES))
     released = sess.execute(sa.update(OutboundMessage).where(held, OutboundMessage.created_at >= now - HELD_FOR)
                             .values(status=MessageStatus.QUEUED, due_at=now).execution_options(synchronize_session=False))

@@ -1,5 +1,5 @@
 """Every status the service stores, defined once: an enrollment's, a queued text's, a subscriber's,
-a clinic task's.
+a trial sync's, a clinic task's.
 
 The models' check constraints, the API's validation and OpenAPI enums, the portal's labels and
 every query use these names; tests/test_statuses.py fails when a list of them is spelled out
@@ -43,7 +43,7 @@ class MessageStatus(StrEnum):
     queued -> sending -> sent -> delivered | undelivered | failed; or held, or cancelled."""
 
     QUEUED = "queued"
-    HELD = "held"  # waits for a YES (service/handoff.py) or another clinic's answer (clinics/schedule.py)
+    HELD = "held"  # waits for a YES (service/calls/handoff.py) or another clinic's answer (clinics/schedule.py)
     SENDING = "sending"
     SENT = "sent"
     DELIVERED = "delivered"
@@ -72,6 +72,17 @@ class SubscriberStatus(StrEnum):
     NEW = _NEW
     ACTIVE = _ACTIVE
     OPTED_OUT = _OPTED_OUT
+
+
+class SyncStatus(StrEnum):
+    """One run of `flask trials sync` (service/trials/sync.py): running -> ok | failed, or
+    abandoned when it died without saying (older than STALE_RUN). The newest ok says how fresh
+    the trial data is."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    ABANDONED = "abandoned"
 
 
 class TaskStatus(StrEnum):

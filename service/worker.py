@@ -34,6 +34,7 @@ from .messaging.ratelimit import RateLimiter
 from .messaging.reconcile import best_match, lookup
 from .messaging.window import next_send_time, window_from, window_from_hours, zones_to_use
 from .models import Clinic, Enrollment, EnrollmentMessage, OutboundAttempt, OutboundMessage, Subscriber
+from .outbound import CALL_HELD_SOURCES
 from .phones import mask
 from .spool import replay
 from .statuses import ENDED_EARLY, UNDELIVERED_MESSAGES, MessageStatus, SubscriberStatus
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # Texts a caller asked for by pressing a key a moment ago: the daytime window is for texts we
 # start, not for answers the person is waiting for.
-IMMEDIATE_SOURCES = frozenset({"voice_handoff", "trials_handoff"})
+IMMEDIATE_SOURCES = frozenset(CALL_HELD_SOURCES)
 RETRY_CAP = timedelta(hours=1)
 ERROR_BACKOFF_CAP = 60.0  # seconds between passes while the database (or anything) keeps failing
 IN_DOUBT = ("pending", "unknown")

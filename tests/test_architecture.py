@@ -7,6 +7,7 @@ import ast
 import pathlib
 import subprocess
 import sys
+import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Functions that import late on purpose: the app factory and blueprint/CLI registration (nothing
@@ -28,6 +29,17 @@ def test_import_contracts_are_kept():
     result = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "4 kept, 0 broken" in result.stdout
+
+
+def test_the_engine_contract_names_every_other_module():
+    """"The engine imports nothing of the service but itself" only holds if its forbidden list
+    names every other module and package: a new one is added there, or this fails."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    [engine] = [c for c in contracts if c.get("source_modules") == ["service.engine"]]
+    others = {f"service.{p.stem}" for p in (ROOT / "service").iterdir()
+              if p.name != "engine" and not p.name.startswith("__")
+              and (p.suffix == ".py" or (p / "__init__.py").exists())}
+    assert set(engine["forbidden_modules"]) == others
 
 
 def test_no_import_hides_in_a_function():

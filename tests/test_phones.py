@@ -42,10 +42,3 @@ def test_enrolling_and_the_sending_window_read_the_same_zones():
     # Nothing known: both fall back.
     assert guess_timezone("+999123", "America/Chicago") == "America/Chicago"
     assert [z.key for z in zones_to_use(now, override=None, phone="+999123", fallback="UTC")] == ["UTC"]
-
-
-def test_zones_are_cached_per_number():
-    zones_for.cache_clear()
-    zones_for("+14155550100")
-    zones_for("+14155550100")
-    assert zones_for.cache_info().hits == 1

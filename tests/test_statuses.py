@@ -16,11 +16,11 @@ from service.models import Enrollment, FollowUpTask, OutboundMessage, Subscriber
 from service.portal.clinic import TASK_STATUSES
 from service.portal.enrollments import MESSAGE_STATUSES, STATUSES as PORTAL_LABELS
 from service.statuses import (LIVE_ENROLLMENTS, PENDING_MESSAGES, EnrollmentStatus, MessageStatus,
-                              SubscriberStatus, TaskStatus)
+                              SubscriberStatus, SyncStatus, TaskStatus)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 VOCABULARIES = {"enrollment": EnrollmentStatus, "message": MessageStatus, "subscriber": SubscriberStatus,
-                "task": TaskStatus}
+                "sync": SyncStatus, "task": TaskStatus}
 # Words that are an enrollment's status and nothing else's: spelled out, they are one.
 ENROLLMENT_ONLY = {s.value for s in EnrollmentStatus} - {s.value for s in (*MessageStatus, *SubscriberStatus)}
 # Twilio's own message statuses, mapped to ours (a vocabulary of its own).

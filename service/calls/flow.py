@@ -30,6 +30,7 @@ from ..engine import Facts, RedFlag, State, TopicViewed, converse
 from ..engine import call as keys
 from ..engine.call import ENDED, ITEM, LANG, MAIN, TOPIC, ZIP, ZIP_HEARD, CallState, Decision, Gathered, Silence
 from ..models import CallSession, Subscriber
+from ..outbound import TRIALS_HANDOFF, VOICE_HANDOFF
 from ..reviews import take_notice
 from ..subscribers import lock_subscriber
 from ..trials.geo import zip_place
@@ -272,7 +273,7 @@ class VoiceLine:
     def _on_text_trial_list(self, sess: Session, call: CallSession, action: keys.TextTrialList,
                             now: datetime) -> Outcome:
         zip_code, locale = call.trials_zip, call.locale
-        said = hand_off(sess, self.line, call, what=zip_code, source="trials_handoff", topic=TRIALS_TOPIC,
+        said = hand_off(sess, self.line, call, what=zip_code, source=TRIALS_HANDOFF, topic=TRIALS_TOPIC,
                         locale=locale, now=now,
                         texts=lambda: self.line.trials.search_texts(sess, locale, zip_code, now))
         return self._gather(call, self._node_lines(call),
@@ -440,7 +441,7 @@ class VoiceLine:
             return [sms.item(locale, call.topic, item) if item is not None else sms.topic_menu(locale, call.topic)]
 
         said = hand_off(sess, self.line, call, what=f"{call.topic}:{'menu' if item is None else item}",
-                        source="voice_handoff", topic=call.topic, locale=locale, texts=texts, now=now,
+                        source=VOICE_HANDOFF, topic=call.topic, locale=locale, texts=texts, now=now,
                         menu=(call.node, call.topic, item))  # a reply by text picks up here ("MORE", a number)
         return [self.renderer.line(locale, said, count=MAX_TEXTS_PER_CALL)]
 

@@ -26,7 +26,7 @@ from ..content.voice import MAX_TEXTS_PER_CALL
 from ..conversation import Line, lock_subscriber, record_consent
 from ..db import one_of
 from ..models import CallSession, ConsentEvent, Enrollment, OutboundMessage, Subscriber
-from ..outbound import enqueue
+from ..outbound import VOICE_HANDOFF, enqueue
 from ..statuses import LIVE_ENROLLMENTS, SubscriberStatus
 from ..subscribers import SubscriberSnapshot
 
@@ -92,7 +92,7 @@ def hand_off(sess: Session, line: Line, call: CallSession, *, what: str, source:
         record_consent(sess, sub.id, "opt_in", "voice_request", f"9 {what}", now, channel="voice")
         sub.status = SubscriberStatus.ACTIVE
         enqueue(sess, SubscriberSnapshot.of(sub), line.renderer.render_text("welcome", locale),
-                dedupe_key=f"voice_handoff:{call.call_sid}:welcome", source=source, now=now)
+                dedupe_key=f"{VOICE_HANDOFF}:{call.call_sid}:welcome", source=source, now=now)
     to = SubscriberSnapshot.of(sub)
     for number, body in enumerate(bodies):
         enqueue(sess, to, body, dedupe_key=key if number == 0 else f"{key}:{number}", source=source,

@@ -168,7 +168,7 @@ def cancel_queued(sess: Session, enrollment_id: int) -> int:
     result = sess.execute(
         sa.update(OutboundMessage)
         .where(OutboundMessage.id.in_(ids), OutboundMessage.status.in_(WAITING_MESSAGES))
-        .values(status="cancelled")
+        .values(status=MessageStatus.CANCELLED)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0

@@ -1,7 +1,7 @@
 """What one clinic may see, for the portal and the API alike (issue 17).
 
-- its own enrollments, and each one's texts (found by id only within the clinic: another
-  clinic's id is as good as unknown);
+- its own enrollments, each one's texts, and its own follow-up tasks (found by id only within
+  the clinic: another clinic's id is as good as unknown);
 - what a number did (its questions, its opt-outs) only while it was the clinic's confirmed
   patient: from the YES that confirmed an enrollment to the enrollment's end (`while_confirmed`);
 - a text's status as a clinic may know it: "held" shows as queued (`visible_status`), since
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Enrollment, EnrollmentMessage, OutboundMessage, Subscriber
-from ..statuses import MessageStatus
+from ..models import Enrollment, EnrollmentMessage, FollowUpTask, OutboundMessage, Subscriber
+from ..statuses import MessageStatus, TaskStatus
 from . import MAX_ID
 
 
@@ -52,6 +52,34 @@ def enrollment_texts(sess: Session, enrollment: Enrollment) -> list[tuple[str, O
         .join(OutboundMessage, OutboundMessage.id == EnrollmentMessage.message_id)
         .where(EnrollmentMessage.enrollment_id == enrollment.id)
         .order_by(OutboundMessage.due_at, OutboundMessage.id))]
+
+
+def tasks(clinic_id: int, status: str) -> sa.Select:
+    """(task, phone, patient label) of the clinic's follow-up tasks with this status."""
+    return (sa.select(FollowUpTask, Subscriber.phone, Enrollment.patient_label)
+            .join(Enrollment, Enrollment.id == FollowUpTask.enrollment_id)
+            .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+            .where(FollowUpTask.clinic_id == clinic_id, FollowUpTask.status == status))
+
+
+def open_task_count(sess: Session, clinic_id: int) -> int:
+    return sess.scalar(sa.select(sa.func.count()).select_from(FollowUpTask).where(
+        FollowUpTask.clinic_id == clinic_id, FollowUpTask.status == TaskStatus.OPEN)) or 0
+
+
+def enrollment_tasks(sess: Session, clinic_id: int, enrollment_id: int) -> list[FollowUpTask]:
+    """The clinic's tasks for one of its enrollments, newest first."""
+    return list(sess.scalars(sa.select(FollowUpTask).where(
+        FollowUpTask.enrollment_id == enrollment_id, FollowUpTask.clinic_id == clinic_id)
+        .order_by(FollowUpTask.id.desc())))
+
+
+def own_task(sess: Session, clinic_id: int, task_id: int) -> FollowUpTask | None:
+    """The clinic's task with this id, locked until the transaction ends; None for another's."""
+    if not 1 <= task_id <= MAX_ID:
+        return None
+    return sess.scalars(sa.select(FollowUpTask).where(
+        FollowUpTask.id == task_id, FollowUpTask.clinic_id == clinic_id).with_for_update()).one_or_none()
 
 
 def visible_status(status: str) -> str:

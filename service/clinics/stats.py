@@ -94,7 +94,7 @@ def red_flags(sess: Session, clinic_id: int, since: datetime) -> dict[str, dict[
 def _topics(sess: Session, clinic_id: int, since: datetime
             ) -> tuple[dict[str, list[tuple[str, int]]], dict[str, dict[str, int]]]:
     """Topics asked about per language, by text and on calls alike (a call logs each topic the
-    caller heard, as a text does: service/channels/call_log.py), and how many came by each channel."""
+    caller heard, as a text does: service/calls/log.py), and how many came by each channel."""
     per_topic: dict[str, Counter] = defaultdict(Counter)
     per_channel: dict[str, Counter] = defaultdict(Counter)
     for locale, topic, channel, n in sess.execute(

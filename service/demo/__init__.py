@@ -29,7 +29,7 @@ from ..clinics.enroll import EnrollRequest, enroll
 from ..clinics.lifecycle import sweep
 from ..conversation import handle_sms
 from ..models import Clinic, Enrollment, EnrollmentMessage, OutboundMessage, Subscriber, TrialSite, TrialStudy, TrialSync
-from ..statuses import MessageStatus
+from ..statuses import MessageStatus, SyncStatus
 from ..trials.geo import zip_place
 from ..trials.subtypes import encode
 
@@ -155,6 +155,6 @@ def _trials(now: datetime) -> int:
                                              lon=place.lon + site["nudge"][1]))
                 sites += 1
             sess.add(study)
-        sess.add(TrialSync(status="ok", started_at=now, finished_at=now, studies=len(data["studies"]), sites=sites,
+        sess.add(TrialSync(status=SyncStatus.OK, started_at=now, finished_at=now, studies=len(data["studies"]), sites=sites,
                            error="demo sample (fictional), not ClinicalTrials.gov data"))
         return len(data["studies"])

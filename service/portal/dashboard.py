@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import render_template, request
 from flask_login import login_required
 
 from .. import db
+from ..clinics import scope
 from ..clinics.lifecycle import sweep
 from ..clinics.stats import dashboard as clinic_dashboard
 from ..models import FollowUpTask
@@ -35,8 +35,7 @@ def dashboard():
         data = clinic_dashboard(sess, clinic_id(), now(), days)
         urgent = sess.execute(tasks_query(TaskStatus.OPEN).where(FollowUpTask.urgent.is_(True))
                               .order_by(FollowUpTask.id.desc()).limit(20)).all()
-        open_tasks = sess.scalar(sa.select(sa.func.count()).select_from(FollowUpTask).where(
-            FollowUpTask.clinic_id == clinic_id(), FollowUpTask.status == TaskStatus.OPEN))
+        open_tasks = scope.open_task_count(sess, clinic_id())
     charts = {
         "funnel": bar_chart([(_(STAGES[s]), n) for s, n in data.funnel], _("Enrollment funnel")),
         "messages": bar_chart([(_message_status_label(s), n) for s, n in sorted(data.messages.items())],

@@ -15,7 +15,7 @@ from ..clinics.lifecycle import sweep
 from ..clinics.scope import visible_status
 from ..clinics.series import load_series
 from ..content.locales import KNOWN_LOCALES
-from ..models import Clinic, EnrollmentMessage, FollowUpTask, OutboundMessage
+from ..models import Clinic, EnrollmentMessage, OutboundMessage
 from ..phones import InvalidPhone, to_e164
 from ..statuses import LIVE_ENROLLMENTS, EnrollmentStatus, MessageStatus
 from . import csv_import
@@ -292,9 +292,7 @@ def enrollment(enrollment_id: int):
         sweep(sess, now(), clinic_id())
         item, phone = own_enrollment(sess, enrollment_id)
         messages = scope.enrollment_texts(sess, item)
-        tasks = sess.scalars(sa.select(FollowUpTask).where(
-            FollowUpTask.enrollment_id == item.id, FollowUpTask.clinic_id == clinic_id())
-            .order_by(FollowUpTask.id.desc())).all()
+        tasks = scope.enrollment_tasks(sess, clinic_id(), item.id)
     return render_template("portal/enrollment.html", item=item, phone=phone, messages=messages,
                            tasks=tasks, form=ActionForm(), created=request.args.get("created"))
 

@@ -7,9 +7,9 @@ from flask import abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from .. import db
-from ..clinics import MAX_ID
+from ..clinics import scope
 from ..clinics.enroll import audit
-from ..models import AuditLog, Enrollment, FollowUpTask, Subscriber
+from ..models import AuditLog, FollowUpTask
 from ..statuses import TaskStatus
 from .blueprint import bp, clinic_id, now
 from .forms import ActionForm
@@ -35,10 +35,7 @@ def _task_kind_label(kind: str) -> str:
 
 def tasks_query(status: str):
     """(task, phone, patient label) of the signed-in clinic's tasks with this status."""
-    return (sa.select(FollowUpTask, Subscriber.phone, Enrollment.patient_label)
-            .join(Enrollment, Enrollment.id == FollowUpTask.enrollment_id)
-            .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-            .where(FollowUpTask.clinic_id == clinic_id(), FollowUpTask.status == status))
+    return scope.tasks(clinic_id(), status)
 
 
 @bp.get("/tasks")
@@ -55,11 +52,8 @@ def tasks():
 def close_task(task_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    if task_id > MAX_ID:
-        abort(404)
     with db.transaction() as sess:
-        task = sess.scalars(sa.select(FollowUpTask).where(
-            FollowUpTask.id == task_id, FollowUpTask.clinic_id == clinic_id()).with_for_update()).one_or_none()
+        task = scope.own_task(sess, clinic_id(), task_id)
         if task is None:
             abort(404)
         if task.status == TaskStatus.OPEN:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from .. import db
 from ..models import TrialSite, TrialStaging, TrialStudy, TrialSync
+from ..statuses import SyncStatus
 from .api import ApiError, TrialsApi
 from .parse import FIXTURE_PREFIX, SKIP_NO_ID, BadStudy, Study, parse_study, skip_reason
 
@@ -60,7 +61,7 @@ def format_reasons(reasons: dict[str, int]) -> str:
 
 def last_good_sync(sess: Session) -> datetime | None:
     """When the data patients see was loaded, or None before the first good sync."""
-    return sess.scalar(sa.select(sa.func.max(TrialSync.finished_at)).where(TrialSync.status == "ok"))
+    return sess.scalar(sa.select(sa.func.max(TrialSync.finished_at)).where(TrialSync.status == SyncStatus.OK))
 
 
 def parse_reasons(text: str) -> dict[str, int]:
@@ -80,7 +81,7 @@ def health_fields(engine: sa.Engine) -> dict:
         with engine.connect() as conn:
             last = conn.execute(sa.select(TrialSync.finished_at, TrialSync.studies, TrialSync.skipped,
                                           TrialSync.skip_reasons, TrialSync.sites, TrialSync.removed)
-                                .where(TrialSync.status == "ok")
+                                .where(TrialSync.status == SyncStatus.OK)
                                 .order_by(TrialSync.finished_at.desc(), TrialSync.id.desc()).limit(1)).first()
     except sa.exc.SQLAlchemyError as exc:
         log.warning("could not read the last trials sync: %s", type(exc).__name__)
@@ -98,7 +99,7 @@ def run_sync(api: TrialsApi, *, now: Callable[[], datetime], allow_fixtures: boo
     """Fetch every page, then swap. Needs an app context (db.transaction). Raises SyncFailed."""
     with db.transaction() as sess:
         _abandon_stale(sess, now())
-        run = TrialSync(status="running", started_at=now())
+        run = TrialSync(status=SyncStatus.RUNNING, started_at=now())
         sess.add(run)
         sess.flush()
         sync_id = run.id
@@ -168,7 +169,7 @@ def _swap(sync_id: int, now: Callable[[], datetime], skipped: dict[str, int]) ->
         if sites:
             sess.execute(sa.insert(TrialSite), sites)
         sess.execute(sa.update(TrialSync).where(TrialSync.id == sync_id).values(
-            status="ok", finished_at=stamp, studies=len(staged), sites=len(sites), removed=len(gone),
+            status=SyncStatus.OK, finished_at=stamp, studies=len(staged), sites=len(sites), removed=len(gone),
             skipped=sum(skipped.values()), skip_reasons=format_reasons(skipped)[:300]))
         sess.execute(sa.delete(TrialStaging).where(TrialStaging.sync_id == sync_id))
     return SyncResult(sync_id, len(staged), len(sites), len(gone), skipped)
@@ -179,15 +180,15 @@ def _fail(sync_id: int, exc: Exception, when: datetime) -> None:
     with db.transaction() as sess:
         sess.execute(sa.delete(TrialStaging).where(TrialStaging.sync_id == sync_id))
         sess.execute(sa.update(TrialSync).where(TrialSync.id == sync_id).values(
-            status="failed", finished_at=when, error=str(exc)[:300]))
+            status=SyncStatus.FAILED, finished_at=when, error=str(exc)[:300]))
 
 
 def _abandon_stale(sess: Session, when: datetime) -> None:
     stale = list(sess.scalars(sa.select(TrialSync.id).where(
-        TrialSync.status == "running", TrialSync.started_at < when - STALE_RUN)))
+        TrialSync.status == SyncStatus.RUNNING, TrialSync.started_at < when - STALE_RUN)))
     for chunk in _chunks(stale):
         sess.execute(sa.delete(TrialStaging).where(TrialStaging.sync_id.in_(chunk)))
-        sess.execute(sa.update(TrialSync).where(TrialSync.id.in_(chunk)).values(status="abandoned"))
+        sess.execute(sa.update(TrialSync).where(TrialSync.id.in_(chunk)).values(status=SyncStatus.ABANDONED))
 
 
 def _chunks(items: list, size: int = CHUNK):

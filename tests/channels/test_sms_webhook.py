@@ -175,8 +175,9 @@ def _welcome_then(messages: list[str], renderer, locale: str) -> list[str]:
 
 def test_first_text_asking_a_term_gets_the_welcome_then_the_definition(twilio, app, db):
     renderer = app.extensions["line"].renderer
-    rest = _welcome_then(twilio.sms("what is her2?").messages, renderer, "en")
-    assert "Msg & data rates may apply" in renderer.render_text("welcome", "en")
+    reply = twilio.sms("what is her2?").messages
+    assert "Msg & data rates may apply" in reply[0]  # CTIA's first-contact wording, as sent
+    rest = _welcome_then(reply, renderer, "en")
     assert rest == [renderer.render_text("term_her2", "en")]
     assert consent_history(db) == [("opt_in", "sms_first_contact")]
     rest = _welcome_then(twilio.sms("TNBC", from_="+14155550101").messages, renderer, "en")

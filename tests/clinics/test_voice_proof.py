@@ -54,7 +54,10 @@ def test_a_yes_releases_what_a_call_held_and_never_a_held_clinic_confirmation(ap
 
     from service import db as dbmod
     from service.models import OutboundMessage
-    from service.outbound import HELD, release_held
+    from service.outbound import release_held
+    from service.statuses import MessageStatus
+
+    HELD = MessageStatus.HELD
 
     now = datetime(2026, 12, 7, 12, tzinfo=timezone.utc)
     with app.app_context(), dbmod.transaction() as sess:

@@ -273,7 +273,8 @@ def first_turn(text, state=State()):
 
 @pytest.mark.parametrize("text, key, locale", [
     ("what is her2?", "term_her2", "en"), ("TNBC", "term_tnbc", "en"), ("hr+", "term_hr", "en"),
-    ("que es HER2", "term_her2", "es"), ("¿Qué es el TNBC?", "term_tnbc", "es"),
+    ("what is metastasis", "term_metastatic", "en"), ("Metastasis to bone", "term_metastatic", "en"),
+    ("que es HER2", "term_her2", "es"), ("¿Qué es la metástasis?", "term_metastatic", "es"), ("¿Qué es el TNBC?", "term_tnbc", "es"),
     ("什么是HER2？", "term_her2", "zh-Hans"), ("三陰性是什麼", "term_tnbc", "zh-Hant"), ("HER2가 뭐예요?", "term_her2", "ko"),
 ])
 def test_a_first_message_asking_a_term_gets_the_welcome_then_the_definition(text, key, locale):
@@ -301,7 +302,7 @@ def test_a_first_message_naming_a_topic_gets_the_welcome_then_the_topic(text, to
     ("what is her2? chest pain", "emergency"), ("que es HER2, tengo dolor de pecho", "emergency"),
     ("her2 fever", "urgent"),
 ])
-def test_a_red_flag_in_a_first_question_still_comes_first_and_alone(text, kind):
+def test_a_red_flag_in_a_first_question_comes_first_without_the_definition(text, kind):
     t = first_turn(text)
     assert kinds(t)[0] == ("safety", kind)
     assert ("text", "welcome") in kinds(t)
