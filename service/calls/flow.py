@@ -319,8 +319,9 @@ class VoiceLine:
             call.retries = 0
             call.safety = f"{safety.key}:{dict(safety.params)['seen_by']}"
             return replace(self._gather(call, self._node_lines(call)), noted=Noted(red_flag=flag))
-        if call.safety:
-            return self._gather(call, self._node_lines(call))  # anything else: the safety reply again
+        again = keys.after_words(self._state(call))
+        if again is not None:
+            return self._carry_out(sess, call, again, now)
         return self._walk(sess, call, self._understand(call, speech), now)
 
     def _clinic_sees(self, sess: Session, call: CallSession) -> bool:
@@ -506,7 +507,8 @@ def state_of(call: CallSession) -> State:
 
 
 _STORED_LOCALE = sa.select(Subscriber.locale).where(Subscriber.phone == sa.bindparam("phone"))  # built once
-_STORED_ROW = sa.select(Subscriber.id, Subscriber.locale, Subscriber.status).where(Subscriber.phone == sa.bindparam("phone"))
+_STORED_ROW = (sa.select(Subscriber.id, Subscriber.locale, Subscriber.status)
+               .where(Subscriber.phone == sa.bindparam("phone")))
 
 
 def offered_locales(renderer: VoiceRenderer, prompts: RecordedPrompts, enabled: list[str]) -> list[str]:

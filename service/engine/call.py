@@ -23,7 +23,8 @@ The rules, in order (the first that applies decides). Keys are the first one typ
    (LanguagePage, back to the first page after the last), a key naming a language on the page
    chooses it (ChooseLanguage, then the main menu), anything else is a retry.
 7. Words said, no key: Heard (the engine's `converse` first: a red flag said aloud gets the safety
-   reply; then `understand` below turns the words into the SMS messages they stand for).
+   reply). Other words on a safety reply say it again, as any key but 0 does (rule 8,
+   `after_words`); elsewhere `understand` below turns them into the SMS messages they stand for.
 8. On a safety reply: 0 leaves it for the main menu; any other key says it again (a "yes" is never
    an answer to it), and does not forget the retries.
 9. Main menu, 7: the language menu, when more than one language is offered. Topic or part: 9
@@ -243,6 +244,13 @@ def decide(state: CallState, heard: Gathered | Silence, tree: MenuTree) -> Decis
         return Decision(AskZip(), node=ZIP)
     message = key_message(state, key, tree)  # 10
     return Decision(Walk(message), retries=kept) if message else retry(state, "voice_invalid")
+
+
+def after_words(state: CallState) -> Decision | None:
+    """Words said with no red flag in them (`converse` read them first): on a safety reply they
+    say it again and keep the retries (a "yes" is never an answer to it: rule 8); None elsewhere,
+    where `understand` reads them for a menu choice."""
+    return Decision(Repeat(), retries=state.retries) if state.safety else None
 
 
 def retry(state: CallState, reason: str) -> Decision:

@@ -13,8 +13,8 @@ from service.engine import call as engine_call
 from service.engine.call import (ENDED, ITEM, LANG, MAIN, MAX_RETRIES, TOPIC, ZIP, ZIP_HEARD, AskZip, Begin,
                                  CallState, ChooseLanguage, Decision, Gathered, Goodbye, Heard, HearTrials,
                                  LanguageMenu, LanguagePage, MainMenu, NoZip, Repeat, Retry, SearchTrials, Silence,
-                                 TextMe, TextTrialList, Walk, best_match, decide, key_message, language_page, retry,
-                                 understand)
+                                 TextMe, TextTrialList, Walk, after_words, best_match, decide, key_message,
+                                 language_page, retry, understand)
 from service.engine.keywords import Lexicon
 from service.engine.menu import MenuTree
 
@@ -194,3 +194,9 @@ def test_a_label_must_be_heard_by_half_and_a_tie_is_no_answer():
     assert best_match("bone drugs", labels) == 1
     assert best_match("radiation for my bones", labels) == 2
     assert best_match("drugs", [(1, "Bone drugs and radiation")]) is None  # a third of the label
+
+
+def test_words_on_a_safety_reply_say_it_again_and_elsewhere_are_read():
+    assert after_words(at(MAIN, safety=True, retries=1)) == Decision(Repeat(), retries=1)
+    assert after_words(at(TOPIC, topic="trials", safety=True)) == Decision(Repeat())
+    assert after_words(at(MAIN)) is None and after_words(at(TOPIC, topic="trials")) is None
