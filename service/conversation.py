@@ -29,7 +29,7 @@ from .clinics import inbound as clinic_inbound
 from .consent import record_consent
 from .reviews import take_notice
 from .statuses import MessageStatus, SubscriberStatus
-from .subscribers import SubscriberSnapshot, lock_subscriber
+from .subscribers import SubscriberSnapshot
 
 
 @dataclass(frozen=True)
@@ -322,19 +322,14 @@ def handle_sms(sess: Session, line: Line, *, sid: str, phone: str, body: str, no
     # the unique sid below.
     if sub.previous is not None:
         return json.loads(sub.previous or "[]")
-    inbound = {"sid": sid, "subscriber_id": sub.id, "body": body, "received_at": now,
-               "locale": sub.subscriber.locale, "channel": "sms", "topic": None, "red_flag": None,
-               "red_flag_class": None}
+    inbound = _inbound_row(sub, sid, body, now)
     texts: list[str] = []
     state, facts, turn = sub.state, Facts(), Turn(State())
 
     aoo = (opt_out_type or "").strip().upper()
     if aoo:
         # Twilio Advanced Opt-Out already answered the person: record the change, say nothing.
-        change = ADVANCED_OPT_OUT.get(aoo)
-        if change and state.status != change[1]:
-            record_consent(sess, sub.id, change[0], "twilio_advanced_opt_out", aoo, now)
-            state = replace(state, status=change[1])
+        state = _advanced_opt_out(sess, sub.id, state, aoo, now)
         if aoo == "START":  # Twilio treats YES as START: it may be a clinic enrollment's YES
             clinic_inbound.advanced_opt_in(sess, sub.as_of(state), body, now, line)
             if sub.texts_held:  # or what a call held for this number
@@ -384,6 +379,21 @@ def reply_locale(sess: Session, line: Line, subscriber_id: int, locale: str, now
         return locale, []
     notes = [line.renderer.render_text("locale_off_note", locale)] if take_notice(sess, subscriber_id, locale, now) else []
     return "en", notes
+def _advanced_opt_out(sess: Session, subscriber_id: int, state: State, aoo: str, now: datetime) -> State:
+    """Twilio Advanced Opt-Out already answered STOP or START (OptOutType): record the change, if any."""
+    change = ADVANCED_OPT_OUT.get(aoo)
+    if change is None or state.status == change[1]:
+        return state
+    record_consent(sess, subscriber_id, change[0], "twilio_advanced_opt_out", aoo, now)
+    return replace(state, status=change[1])
+
+
+def _inbound_row(sub: SubscriberRow, sid: str, body: str, now: datetime) -> dict:
+    """The message log row of a text (its answer, topic and red flag are filled in as it is handled)."""
+    return {"sid": sid, "subscriber_id": sub.id, "body": body, "received_at": now, "locale": sub.subscriber.locale,
+            "channel": "sms", "topic": None, "red_flag": None, "red_flag_class": None}
+
+
 def _facts(sess: Session, sub: SubscriberRow, now: datetime, line: Line) -> Facts:
     facts = clinic_inbound.facts(sess, sub.subscriber, now, line)
     return replace(facts, texts_held=True) if sub.texts_held else facts
@@ -457,16 +467,11 @@ def record_missed_sms(sess: Session, line: Line, *, sid: str, phone: str, body: 
     sub = lock_subscriber_row(sess, phone, sid, now - line.flood_window)
     if sub.previous is not None:
         return False
-    inbound = {"sid": sid, "subscriber_id": sub.id, "body": body, "received_at": now,
-               "locale": sub.subscriber.locale, "channel": "sms", "topic": None, "red_flag": None,
-               "red_flag_class": None, "response": json.dumps(answered, ensure_ascii=False)}
+    inbound = {**_inbound_row(sub, sid, body, now), "response": json.dumps(answered, ensure_ascii=False)}
     state = sub.state
     aoo = (opt_out_type or "").strip().upper()
     if aoo in ADVANCED_OPT_OUT:
-        change = ADVANCED_OPT_OUT[aoo]
-        if state.status != change[1]:
-            record_consent(sess, sub.id, change[0], "twilio_advanced_opt_out", aoo, now)
-            state = replace(state, status=change[1])
+        state = _advanced_opt_out(sess, sub.id, state, aoo, now)
     else:
         facts = _facts(sess, sub, now, line)
         turn = converse(state, body, now, line.tree, line.lexicon, expiry=line.expiry, facts=facts)

@@ -23,12 +23,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..content.voice import MAX_TEXTS_PER_CALL
-from ..conversation import Line, lock_subscriber, record_consent
+from ..consent import record_consent
+from ..conversation import Line
 from ..db import one_of
 from ..models import CallSession, ConsentEvent, Enrollment, OutboundMessage, Subscriber
 from ..outbound import VOICE_HANDOFF, enqueue
 from ..statuses import LIVE_ENROLLMENTS, SubscriberStatus
-from ..subscribers import SubscriberSnapshot
+from ..subscribers import SubscriberSnapshot, lock_subscriber
 
 # What the caller hears back: a string name in messages/strings.toml.
 TEXTED = "voice_texted"
